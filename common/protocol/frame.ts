@@ -1,0 +1,142 @@
+/**
+ * Remoting frame codec (`shared/spec/remoting.md` §1.2):
+ *
+ *   totalLength i32 | headerWord i32 = (serializeType << 24) | H | header (H) | body
+ *
+ * totalLength counts everything after itself. The decoder is streaming: it takes TCP chunks
+ * in any split and yields whole frames, and rejects a frame as soon as its length word says it
+ * can never be valid, before buffering its bytes.
+ */
+export const DEFAULT_MAX_FRAME_SIZE = 16 * 1024 * 1024;
+
+export const SerializeType = { JSON: 0, ROCKETMQ: 1 } as const;
+export type SerializeType = (typeof SerializeType)[keyof typeof SerializeType];
+
+export interface Frame {
+  serializeType: SerializeType;
+  header: Buffer;
+  body: Buffer | undefined;
+}
+
+/** A frame that can never be decoded; the connection it came on must be closed. */
+export class FrameError extends Error {
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class FrameDecoder {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private failed: FrameError | undefined;
+
+  /** @param maxFrameSize largest accepted on-wire frame, length prefix included. */
+  constructor(private readonly maxFrameSize = DEFAULT_MAX_FRAME_SIZE) {}
+
+  /**
+   * Adds received bytes and returns every frame they complete. Throws FrameError; after that
+   * the stream has no frame boundaries any more and every later call throws the same error.
+   */
+  push(chunk: Buffer): Frame[] {
+    if (this.failed) throw this.failed;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    const frames: Frame[] = [];
+    try {
+      while (this.buffered >= 4) {
+        const totalLength = this.peekInt32(0);
+        if (totalLength < 4 || totalLength + 4 > this.maxFrameSize) {
+          throw new FrameError(
+            totalLength < 4 ? 'bad_length' : 'oversized',
+            `frame length ${totalLength} outside [4, ${this.maxFrameSize - 4}]`,
+          );
+        }
+        if (this.buffered < 8) break;
+        // The header word can condemn the frame too: check it before buffering the rest.
+        checkHeaderWord(totalLength, this.peekInt32(4) >>> 0);
+        if (this.buffered < totalLength + 4) break;
+        frames.push(parseFrame(this.take(totalLength + 4)));
+      }
+    } catch (err) {
+      if (err instanceof FrameError) {
+        this.failed = err;
+        this.chunks = [];
+        this.buffered = 0;
+      }
+      throw err;
+    }
+    return frames;
+  }
+
+  /** Bytes of an incomplete frame still waiting for the rest. */
+  get pendingBytes(): number {
+    return this.buffered;
+  }
+
+  /** The i32 at `offset` (< 8) of the buffered bytes, which must be at least offset + 4. */
+  private peekInt32(offset: number): number {
+    const first = this.chunks[0];
+    if (first.length >= offset + 4) return first.readInt32BE(offset);
+    this.chunks = [Buffer.concat(this.chunks)];
+    return this.chunks[0].readInt32BE(offset);
+  }
+
+  private take(n: number): Buffer {
+    const first = this.chunks[0];
+    let out: Buffer;
+    if (first.length >= n) {
+      out = first.subarray(0, n);
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+    } else {
+      const all = Buffer.concat(this.chunks);
+      out = all.subarray(0, n);
+      this.chunks = all.length > n ? [all.subarray(n)] : [];
+    }
+    this.buffered -= n;
+    return out;
+  }
+}
+
+function checkHeaderWord(totalLength: number, word: number): void {
+  const serializeType = word >>> 24;
+  const headerLength = word & 0x00ffffff;
+  if (serializeType !== SerializeType.JSON && serializeType !== SerializeType.ROCKETMQ) {
+    throw new FrameError('bad_serialize_type', `unknown serialize type ${serializeType}`);
+  }
+  if (headerLength > totalLength - 4) {
+    throw new FrameError(
+      'bad_header_length',
+      `header length ${headerLength} exceeds frame length ${totalLength}`,
+    );
+  }
+}
+
+function parseFrame(frame: Buffer): Frame {
+  const word = frame.readUInt32BE(4);
+  const headerLength = word & 0x00ffffff;
+  const bodyStart = 8 + headerLength;
+  return {
+    serializeType: (word >>> 24) as SerializeType,
+    header: frame.subarray(8, bodyStart),
+    body: bodyStart < frame.length ? frame.subarray(bodyStart) : undefined,
+  };
+}
+
+/** The 8-byte frame prefix for a header of `headerLength` and a body of `bodyLength` bytes. */
+export function framePrefix(
+  serializeType: SerializeType,
+  headerLength: number,
+  bodyLength: number,
+): Buffer {
+  if (headerLength > 0x00ffffff) {
+    throw new RangeError(`header length ${headerLength} does not fit in 24 bits`);
+  }
+  const prefix = Buffer.allocUnsafe(8);
+  prefix.writeInt32BE(4 + headerLength + bodyLength, 0);
+  prefix.writeUInt32BE(((serializeType << 24) | headerLength) >>> 0, 4);
+  return prefix;
+}
