@@ -13,7 +13,19 @@ export function parseLenientJson(text: string): unknown {
 }
 
 function quoteNumericKeys(text: string): string {
-  let out = '';
+  // Unchanged runs are copied as slices, and slices are joined a thousand at a time: adding one
+  // character at a time builds a rope of millions of nodes (hundreds of MiB and seconds for a
+  // 16 MiB body), and so would millions of small slices waiting for one final join.
+  const joined: string[] = [];
+  let pieces: string[] = [];
+  const emit = (piece: string) => {
+    pieces.push(piece);
+    if (pieces.length >= 1024) {
+      joined.push(pieces.join(''));
+      pieces = [];
+    }
+  };
+  let copiedTo = 0;
   let i = 0;
   // Tracks the last structural character so that a number right after `{` or `,` inside an
   // object is recognised as a key; numbers in arrays never precede a `:`.
@@ -21,9 +33,7 @@ function quoteNumericKeys(text: string): string {
   while (i < text.length) {
     const c = text[i];
     if (c === '"') {
-      const end = endOfString(text, i);
-      out += text.slice(i, end);
-      i = end;
+      i = endOfString(text, i);
       last = '"';
       continue;
     }
@@ -31,17 +41,26 @@ function quoteNumericKeys(text: string): string {
       const m = /^-?\d+(\.\d+)?\s*:/.exec(text.slice(i, i + 40));
       if (m) {
         const key = m[0].slice(0, m[0].indexOf(':')).trim();
-        out += `"${key}":`;
+        emit(text.slice(copiedTo, i));
+        emit(`"${key}":`);
         i += m[0].length;
+        copiedTo = i;
         last = ':';
         continue;
       }
     }
-    if (!/\s/.test(c)) last = c;
-    out += c;
+    if (!isWhitespace(text.charCodeAt(i), c)) last = c;
     i++;
   }
-  return out;
+  emit(text.slice(copiedTo));
+  joined.push(pieces.join(''));
+  return joined.join('');
+}
+
+/** `/\s/.test(c)` without running a regular expression for every ASCII character. */
+function isWhitespace(code: number, c: string): boolean {
+  if (code < 128) return code === 32 || (code >= 9 && code <= 13);
+  return /\s/.test(c);
 }
 
 function endOfString(text: string, start: number): number {

@@ -2,6 +2,7 @@ import { Gauge } from 'prom-client';
 import type { Logger } from '../common/logger';
 import { createRegistry, createRemotingMetrics } from '../common/metrics';
 import { startHttpEndpoint, type HttpEndpoint } from '../common/http';
+import { Connection } from '../common/net/connection';
 import { RemotingServer } from '../common/net/server';
 import type { NamesrvConfig } from './config';
 import { KVConfigManager } from './kv-config';
@@ -87,11 +88,12 @@ export class NameServer {
       ready: () => this.remoting !== undefined,
     });
     this.scanTimer = setInterval(() => {
-      for (const addr of this.routes.scanNotActiveBrokers(
-        Date.now(),
-        config.brokerChannelExpiredTime,
-      )) {
-        logger.warn({ brokerAddr: addr }, 'broker expired: no registration within the expiry time');
+      const expired = this.routes.scanNotActiveBrokers(Date.now(), config.brokerChannelExpiredTime);
+      for (const { brokerAddr, channel } of expired) {
+        logger.warn({ brokerAddr }, 'broker expired: no registration within the expiry time');
+        // A broker that stopped registering but kept its connection is hung or cut off: close
+        // the connection, as Java does, so it reconnects and registers afresh if it can.
+        if (channel instanceof Connection) channel.close();
       }
     }, config.scanNotActiveBrokerInterval);
     logger.info({ port: this.listenPort, httpPort: this.http.port }, 'name server started');

@@ -67,7 +67,12 @@ export function registerNamesrvHandlers(server: RemotingServer, ctx: NamesrvCont
       { broker: header.brokerName, addr: header.brokerAddr, id: header.brokerId },
       'broker registered',
     );
-    return ok(request, { extFields: RegisterBrokerResponseHeader.encode(result) });
+    // Like Java, the answer carries the order-topic KV table so brokers learn order configs.
+    const orderTopics = kv.list(ORDER_TOPIC_CONFIG);
+    return ok(request, {
+      extFields: RegisterBrokerResponseHeader.encode(result),
+      body: orderTopics ? encodeJsonBody({ table: orderTopics } satisfies KVTable) : undefined,
+    });
   });
 
   server.register(RequestCode.UNREGISTER_BROKER, (request) => {

@@ -125,13 +125,18 @@ export class RouteInfoManager {
     return removed;
   }
 
-  /** Drops brokers silent for longer than `expiryMs`. Returns their addresses. */
-  scanNotActiveBrokers(now: number, expiryMs: number): string[] {
-    const expired: string[] = [];
-    for (const [addr, live] of this.brokerLiveTable) {
-      if (live.lastUpdateTimestamp + expiryMs < now) expired.push(addr);
+  /**
+   * Drops brokers silent for longer than `expiryMs`. Returns their addresses and the
+   * connections they registered on, which the caller closes as Java does.
+   */
+  scanNotActiveBrokers(now: number, expiryMs: number): { brokerAddr: string; channel: unknown }[] {
+    const expired: { brokerAddr: string; channel: unknown }[] = [];
+    for (const [brokerAddr, live] of this.brokerLiveTable) {
+      if (live.lastUpdateTimestamp + expiryMs < now) {
+        expired.push({ brokerAddr, channel: live.channel });
+      }
     }
-    for (const addr of expired) this.removeBrokerAddress(addr);
+    for (const { brokerAddr } of expired) this.removeBrokerAddress(brokerAddr);
     return expired;
   }
 
@@ -180,13 +185,13 @@ export class RouteInfoManager {
       if (group) brokerDatas.push(toBrokerData(group));
     }
     if (brokerDatas.length === 0) return undefined;
-    const route: TopicRouteData = {
+    // Keys in fastjson's alphabetical order, as a Java name server writes them (§5.2).
+    return {
       brokerDatas,
       filterServerTable: {},
+      ...(orderTopicConf ? { orderTopicConf } : {}),
       queueDatas: [...queues.values()].map((q) => ({ ...q })),
     };
-    if (orderTopicConf) route.orderTopicConf = orderTopicConf;
-    return route;
   }
 
   getClusterInfo(): ClusterInfo {

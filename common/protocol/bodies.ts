@@ -1,6 +1,7 @@
 import { inflateSync } from 'node:zlib';
 import { parseLenientJson } from '../json';
 import { ResponseCode } from './codes';
+import { DEFAULT_MAX_FRAME_SIZE } from './frame';
 import { RemotingError } from './errors';
 
 /**
@@ -197,11 +198,20 @@ export function decodeRegisterBrokerBody(
   };
 }
 
+/**
+ * Bounds on a compressed registration, so that a few KiB of hostile zlib cannot make the name
+ * server allocate far more than any frame: inflated, it may be as large as the largest frame
+ * (about 300,000 topics), and none of its fields (a DataVersion, one topic's config line, the
+ * filter server list) comes anywhere near 1 MiB.
+ */
+const MAX_INFLATED_REGISTER_BODY = DEFAULT_MAX_FRAME_SIZE;
+const MAX_REGISTER_BODY_FIELD = 1024 * 1024;
+
 function decodeCompressedRegisterBody(body: Buffer): RegisterBrokerBody {
   const what = 'RegisterBrokerBody (compressed)';
   let data: Buffer;
   try {
-    data = inflateSync(body, { maxOutputLength: 64 * 1024 * 1024 });
+    data = inflateSync(body, { maxOutputLength: MAX_INFLATED_REGISTER_BODY });
   } catch (err) {
     throw new BodyShapeError(what, `does not inflate: ${(err as Error).message}`);
   }
@@ -210,7 +220,7 @@ function decodeCompressedRegisterBody(body: Buffer): RegisterBrokerBody {
     if (pos + 4 > data.length) throw new BodyShapeError(what, `truncated before ${field}`);
     const len = data.readInt32BE(pos);
     pos += 4;
-    if (len < 0 || pos + len > data.length)
+    if (len < 0 || len > MAX_REGISTER_BODY_FIELD || pos + len > data.length)
       throw new BodyShapeError(what, `bad length of ${field}`);
     const text = data.toString('utf8', pos, pos + len);
     pos += len;

@@ -1,8 +1,20 @@
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { NamesrvClient } from '../../client/namesrv-client';
 import { createLogger } from '../../common/logger';
 import { RemotingClient } from '../../common/net/client';
-import type { RegisterBrokerBody, TopicConfig } from '../../common/protocol/bodies';
-import { removeDir, startNamesrv, type RunningNamesrv } from '../support/processes';
+import { crc32 } from '../../common/message/crc32';
+import {
+  encodeJsonBody,
+  type RegisterBrokerBody,
+  type TopicConfig,
+} from '../../common/protocol/bodies';
+import { RequestCode, ResponseCode } from '../../common/protocol/codes';
+import { createRequest } from '../../common/protocol/command';
+import { removeDir, startCli, startNamesrv, type RunningNamesrv } from '../support/processes';
+import { topicConfig as topic, topicTable } from './fixtures';
 
 // ali-ons is plain JavaScript without types; these are the parts of it the test drives.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -33,26 +45,8 @@ interface AliRoute {
 
 const logger = createLogger('test', 'silent');
 
-function topic(name: string, queues = 4, perm = 6): TopicConfig {
-  return {
-    order: false,
-    perm,
-    readQueueNums: queues,
-    topicFilterType: 'SINGLE_TAG',
-    topicName: name,
-    topicSysFlag: 0,
-    writeQueueNums: queues,
-  };
-}
-
 function body(topics: TopicConfig[], counter = 1): RegisterBrokerBody {
-  return {
-    filterServerList: [],
-    topicConfigSerializeWrapper: {
-      dataVersion: { counter, timestamp: 1_700_000_000_000 },
-      topicConfigTable: Object.fromEntries(topics.map((t) => [t.topicName, t])),
-    },
-  };
+  return { filterServerList: [], topicConfigSerializeWrapper: topicTable(topics, counter) };
 }
 
 /** A pretend broker: its own connection to the name server, as a real broker has. */
@@ -74,6 +68,7 @@ function fakeBroker(
         body(topics, counter),
       ),
     unregister: (ns: string) => client.unregisterBroker(ns, identity),
+    connection: (ns: string) => remoting.connection(ns),
     disconnect: () => remoting.close(),
   };
 }
@@ -187,10 +182,11 @@ describe('name server process', () => {
     await waitFor(async () => (await admin.getRouteInfo(ns.addr, 'ClosedTopic')) === undefined);
   });
 
-  it('expires a broker that stops registering but keeps its connection open', async () => {
+  it('expires a broker that stops registering though its connection is open, and closes it', async () => {
     const d = fakeBroker('broker-d', '127.0.0.1:40911');
     try {
       await d.register(ns.addr, [topic('SilentTopic')]);
+      const connection = await d.connection(ns.addr);
       const registeredAt = Date.now();
       await waitFor(async () => (await admin.getRouteInfo(ns.addr, 'SilentTopic')) === undefined);
       // brokerChannelExpiredTime is 1500 ms in this test.
@@ -201,6 +197,11 @@ describe('name server process', () => {
             l.msg?.toString().startsWith('broker expired') && l.brokerAddr === '127.0.0.1:40911',
         ),
       ).toBe(true);
+      // Like Java, the name server closes the silent broker's connection; the broker's next
+      // registration reconnects and brings the route back.
+      await waitFor(() => Promise.resolve(connection.isClosed));
+      await d.register(ns.addr, [topic('SilentTopic')]);
+      expect(await admin.getRouteInfo(ns.addr, 'SilentTopic')).toBeDefined();
     } finally {
       d.disconnect();
     }
@@ -220,6 +221,47 @@ describe('name server process', () => {
     expect(await admin.getKVList(ns.addr, 'ORDER_TOPIC_CONFIG')).toEqual({
       OrderTopic: 'broker-a:4',
     });
+  });
+
+  it('checks the body CRC of a registration and answers with the order-topic KV table', async () => {
+    const identity = {
+      brokerName: 'broker-crc',
+      brokerAddr: '127.0.0.1:60911',
+      clusterName: 'DefaultCluster',
+      brokerId: '0',
+      haServerAddr: '127.0.0.1:60912',
+    };
+    const registration = encodeJsonBody(body([topic('CrcTopic')]));
+    const register = (bodyCrc32: number) =>
+      remoting.invoke(
+        ns.addr,
+        createRequest(
+          RequestCode.REGISTER_BROKER,
+          { ...identity, bodyCrc32: String(bodyCrc32) },
+          registration,
+        ),
+      );
+    const wrong = await register((crc32(registration) + 1) & 0x7fffffff);
+    expect([wrong.code, wrong.remark]).toEqual([ResponseCode.SYSTEM_ERROR, 'crc32 not match']);
+    expect(await admin.getRouteInfo(ns.addr, 'CrcTopic')).toBeUndefined();
+
+    await admin.putKVConfig(ns.addr, 'ORDER_TOPIC_CONFIG', 'CrcTopic', 'broker-crc:4');
+    const right = await register(crc32(registration));
+    expect(right.code).toBe(ResponseCode.SUCCESS);
+    expect(JSON.parse(right.body!.toString())).toMatchObject({
+      table: { CrcTopic: 'broker-crc:4' },
+    });
+    expect(await admin.getRouteInfo(ns.addr, 'CrcTopic')).toBeDefined();
+    await admin.deleteKVConfig(ns.addr, 'ORDER_TOPIC_CONFIG', 'CrcTopic');
+    await remoting.invoke(
+      ns.addr,
+      createRequest(RequestCode.UNREGISTER_BROKER, {
+        brokerName: identity.brokerName,
+        brokerAddr: identity.brokerAddr,
+        clusterName: identity.clusterName,
+        brokerId: '0',
+      }),
+    );
   });
 
   it('serves /metrics, /healthz and /readyz', async () => {
@@ -253,6 +295,69 @@ describe('several name servers side by side', () => {
     }
   });
 });
+
+describe('name server configuration', () => {
+  it('reads -c namesrv.conf, then RMQ_* environment variables, then --flags', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rmqts-namesrv-conf-'));
+    const [filePort, envHttpPort] = await Promise.all([freePort(), freePort()]);
+    const conf = join(dir, 'namesrv.conf');
+    writeFileSync(
+      conf,
+      [
+        '# a namesrv.conf as RocketMQ users write them',
+        `listenPort=${filePort}`,
+        'httpPort=1',
+        'bindAddress=127.0.0.1',
+        `kvConfigPath=${join(dir, 'from-file.json')}`,
+        'notARealKey=1',
+      ].join('\n'),
+    );
+    const proc = startCli(
+      ['namesrv', '-c', conf, `--kvConfigPath=${join(dir, 'from-flag.json')}`],
+      {
+        RMQ_HTTP_PORT: String(envHttpPort),
+      },
+    );
+    const remoting = new RemotingClient({ logger });
+    try {
+      const started = await proc.waitForLog((l) => l.msg === 'name server started');
+      expect(started).toMatchObject({ port: filePort, httpPort: envHttpPort });
+      expect(proc.logs.find((l) => l.msg === 'ignoring unknown config keys')).toMatchObject({
+        unknownKeys: ['notARealKey'],
+      });
+      await new NamesrvClient(remoting).putKVConfig(`127.0.0.1:${filePort}`, 'NS', 'k', 'v');
+      expect(existsSync(join(dir, 'from-flag.json'))).toBe(true);
+      expect(existsSync(join(dir, 'from-file.json'))).toBe(false);
+    } finally {
+      remoting.close();
+      // SIGTERM: a clean stop with exit code 0 and a last log line.
+      expect(await proc.stop()).toBe(0);
+      removeDir(dir);
+    }
+    expect(proc.logs.some((l) => l.msg === 'name server stopped')).toBe(true);
+  });
+
+  it('refuses a bad config value with a clear error and exit code 1', async () => {
+    const proc = startCli(['namesrv', '--listenPort=notAPort']);
+    let stderr = '';
+    proc.child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise((resolve) => proc.child.once('exit', resolve));
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/listenPort/);
+  });
+});
+
+/** A loopback port that was free a moment ago. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
