@@ -1,0 +1,202 @@
+import {
+  AppsV1Api,
+  CoreV1Api,
+  makeInformer,
+  type Informer,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+  type ObjectCache,
+  type V1Pod,
+  type V1StatefulSet,
+} from '@kubernetes/client-node';
+import type { Logger } from '../../common/logger';
+import { API_GROUP, API_VERSION, PLURAL, type RocketMQCluster } from '../api/types';
+import { FIELD_MANAGER } from '../reconcile/names';
+import { KubeGateway } from './kube-gateway';
+import type { OperatorMetrics } from './metrics';
+import { Reconciler } from './reconciler';
+import type { Observed } from './status';
+import { WorkQueue } from './work-queue';
+
+export interface ControllerOptions {
+  /** Watch one namespace; all namespaces when undefined. */
+  namespace?: string;
+  concurrency: number;
+}
+
+type Watched<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
+
+const OWNED_SELECTOR = `app.kubernetes.io/managed-by=${FIELD_MANAGER}`;
+const INFORMER_RESTART_MS = 1000;
+const keyOf = (o: KubernetesObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+
+/**
+ * Watches RocketMQClusters and the objects they own, and feeds a per-object work queue whose
+ * worker is the Reconciler. An owned object's change enqueues its cluster (by the instance label),
+ * so drift and readiness changes are reconciled without polling.
+ */
+export class ClusterController {
+  private readonly queue: WorkQueue;
+  private readonly reconciler: Reconciler;
+  private readonly clusters: Watched<RocketMQCluster>;
+  private readonly statefulSets: Watched<V1StatefulSet>;
+  private readonly pods: Watched<V1Pod>;
+  private readonly others: Watched<KubernetesObject>[];
+  private started = false;
+  private stopped = false;
+
+  constructor(
+    kc: KubeConfig,
+    private readonly options: ControllerOptions,
+    metrics: OperatorMetrics,
+    private readonly logger: Logger,
+  ) {
+    const kube = new KubeGateway(kc);
+    const apps = kc.makeApiClient(AppsV1Api);
+    const core = kc.makeApiClient(CoreV1Api);
+    const ns = options.namespace;
+    const path = (prefix: string, plural: string) =>
+      ns ? `${prefix}/namespaces/${ns}/${plural}` : `${prefix}/${plural}`;
+    const selector = { labelSelector: OWNED_SELECTOR };
+
+    this.clusters = makeInformer(kc, path(`/apis/${API_GROUP}/${API_VERSION}`, PLURAL), () =>
+      kube.listClusters(ns),
+    );
+    // Owned objects are watched by label; their events enqueue the owning cluster.
+    const owned = <T extends KubernetesObject>(
+      prefix: string,
+      plural: string,
+      inNamespace: (namespace: string) => Promise<KubernetesListObject<T>>,
+      everywhere: () => Promise<KubernetesListObject<T>>,
+    ): Watched<T> =>
+      makeInformer(
+        kc,
+        path(prefix, plural),
+        () => (ns ? inNamespace(ns) : everywhere()),
+        OWNED_SELECTOR,
+      );
+    this.statefulSets = owned(
+      '/apis/apps/v1',
+      'statefulsets',
+      (namespace) => apps.listNamespacedStatefulSet({ namespace, ...selector }),
+      () => apps.listStatefulSetForAllNamespaces(selector),
+    );
+    this.pods = owned(
+      '/api/v1',
+      'pods',
+      (namespace) => core.listNamespacedPod({ namespace, ...selector }),
+      () => core.listPodForAllNamespaces(selector),
+    );
+    const configMaps = owned(
+      '/api/v1',
+      'configmaps',
+      (namespace) => core.listNamespacedConfigMap({ namespace, ...selector }),
+      () => core.listConfigMapForAllNamespaces(selector),
+    );
+    const services = owned(
+      '/api/v1',
+      'services',
+      (namespace) => core.listNamespacedService({ namespace, ...selector }),
+      () => core.listServiceForAllNamespaces(selector),
+    );
+    this.others = [configMaps, services] as Watched<KubernetesObject>[];
+
+    this.reconciler = new Reconciler(kube, (cluster) => this.observe(cluster), metrics, logger);
+    this.queue = new WorkQueue(
+      async (key) => {
+        const [namespace, name] = key.split('/');
+        const result = await this.reconciler.reconcile(namespace, name);
+        logger.debug({ cluster: name, namespace, result }, 'reconciled');
+      },
+      (key, err, retryInMs) =>
+        logger.warn({ cluster: key, err: (err as Error).message, retryInMs }, 'reconcile failed'),
+      { concurrency: options.concurrency, baseDelayMs: 200, maxDelayMs: 60_000 },
+    );
+
+    for (const verb of ['add', 'update', 'delete'] as const) {
+      this.clusters.on(verb, (c) => this.queue.add(keyOf(c)));
+      for (const informer of [
+        this.statefulSets,
+        this.pods,
+        ...this.others,
+      ] as Watched<KubernetesObject>[]) {
+        informer.on(verb, (o) => this.enqueueOwner(o));
+      }
+    }
+  }
+
+  /** RocketMQClusters in the watch cache: the clusters this operator manages. */
+  get clusterCount(): number {
+    return this.clusters.list().length;
+  }
+
+  /** True once every watch has listed its objects. */
+  get synced(): boolean {
+    return this.started;
+  }
+
+  async start(): Promise<void> {
+    const informers = [
+      this.clusters,
+      this.statefulSets,
+      this.pods,
+      ...this.others,
+    ] as Watched<KubernetesObject>[];
+    for (const informer of informers) {
+      // A watch that fails is restarted; the informer re-lists and resumes.
+      informer.on('error', (err: unknown) => {
+        if (this.stopped) return;
+        this.logger.warn(
+          { err: (err as Error)?.message ?? String(err) },
+          'watch failed; restarting',
+        );
+        setTimeout(() => {
+          if (!this.stopped) informer.start().catch(() => undefined);
+        }, INFORMER_RESTART_MS).unref();
+      });
+    }
+    await Promise.all(informers.map((i) => i.start()));
+    this.started = true;
+    this.logger.info(
+      { namespace: this.options.namespace ?? '(all)', clusters: this.clusters.list().length },
+      'controller started',
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.queue.stop();
+    await Promise.all(
+      [this.clusters, this.statefulSets, this.pods, ...this.others].map((i) => i.stop()),
+    );
+    await this.queue.idle();
+  }
+
+  /** Resolves when no reconcile is queued or running (for tests and shutdown). */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  private enqueueOwner(o: KubernetesObject): void {
+    const instance = o.metadata?.labels?.['app.kubernetes.io/instance'];
+    if (instance && o.metadata?.namespace) this.queue.add(`${o.metadata.namespace}/${instance}`);
+  }
+
+  private observe(cluster: RocketMQCluster): Observed {
+    const mine = (o: KubernetesObject) =>
+      o.metadata?.labels?.['app.kubernetes.io/instance'] === cluster.metadata.name;
+    const ns = cluster.metadata.namespace;
+    return {
+      statefulSets: new Map(
+        this.statefulSets
+          .list(ns)
+          .filter(mine)
+          .map((s) => [s.metadata?.name ?? '', s]),
+      ),
+      brokerPods: this.pods
+        .list(ns)
+        .filter((p) => mine(p) && p.metadata?.labels?.['app.kubernetes.io/component'] === 'broker'),
+    };
+  }
+}

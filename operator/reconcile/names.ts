@@ -1,0 +1,70 @@
+import { API_GROUP, type RocketMQCluster } from '../api/types';
+
+/** Object names, labels and DNS names derived from a cluster; every other module uses these. */
+
+export const FIELD_MANAGER = 'rocketmq-ts-operator';
+export const GROUP_LABEL = `${API_GROUP}/group`;
+/** Set by the operator on the pod that is its group's master; the master Service selects it. */
+export const ROLE_LABEL = `${API_GROUP}/role`;
+export const CONFIG_HASH_ANNOTATION = `${API_GROUP}/config-hash`;
+
+export const BROKER_LISTEN_PORT = 10911;
+export const BROKER_FAST_PORT = BROKER_LISTEN_PORT - 2;
+export const BROKER_HA_PORT = BROKER_LISTEN_PORT + 1;
+export const STORE_PATH = '/home/rocketmq/store';
+export const CONFIG_DIR = '/etc/rocketmq';
+
+export type Component = 'nameserver' | 'broker';
+
+export function clusterLabels(cluster: RocketMQCluster): Record<string, string> {
+  return {
+    'app.kubernetes.io/name': 'rocketmq',
+    'app.kubernetes.io/instance': cluster.metadata.name,
+    'app.kubernetes.io/managed-by': FIELD_MANAGER,
+  };
+}
+
+/** Labels that select a component's pods; also the StatefulSet selector, so never change them. */
+export function selectorLabels(cluster: RocketMQCluster, component: Component, group?: string) {
+  return {
+    'app.kubernetes.io/name': 'rocketmq',
+    'app.kubernetes.io/instance': cluster.metadata.name,
+    'app.kubernetes.io/component': component,
+    ...(group === undefined ? {} : { [GROUP_LABEL]: group }),
+  };
+}
+
+export function labelSelectorString(labels: Record<string, string>): string {
+  return Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+}
+
+export const nameServerName = (cluster: RocketMQCluster) => `${cluster.metadata.name}-nameserver`;
+export const nameServerConfigName = (cluster: RocketMQCluster) =>
+  `${nameServerName(cluster)}-config`;
+
+/** RocketMQ's brokerName of group `index`. */
+export const brokerName = (index: number) => `broker-${index}`;
+export const groupObjectName = (cluster: RocketMQCluster, group: string) =>
+  `${cluster.metadata.name}-${group}`;
+export const groupMasterServiceName = (cluster: RocketMQCluster, group: string) =>
+  `${groupObjectName(cluster, group)}-master`;
+export const groupConfigName = (cluster: RocketMQCluster, group: string) =>
+  `${groupObjectName(cluster, group)}-config`;
+export const podName = (statefulSet: string, ordinal: number) => `${statefulSet}-${ordinal}`;
+
+/**
+ * namesrvAddr: the stable DNS name of every NameServer pod under the headless Service. Pod IPs may
+ * change; these names do not.
+ */
+export function nameServerAddresses(cluster: RocketMQCluster): string {
+  const service = nameServerName(cluster);
+  const addresses: string[] = [];
+  for (let i = 0; i < cluster.spec.nameServer.replicas; i++) {
+    addresses.push(
+      `${podName(service, i)}.${service}.${cluster.metadata.namespace}.svc:${cluster.spec.nameServer.port}`,
+    );
+  }
+  return addresses.join(';');
+}
