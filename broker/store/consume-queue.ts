@@ -164,6 +164,7 @@ export class ConsumeQueue {
   }
 
   private async writePending(): Promise<void> {
+    await this.files.ensureDir();
     while (this.fileWrittenIndex < this.maxIndex) {
       const byteOffset = this.fileWrittenIndex * CQ_UNIT_SIZE;
       const fileStart = byteOffset - (byteOffset % this.fileSize);
@@ -197,9 +198,9 @@ export class ConsumeQueue {
     }
   }
 
-  /** Entries appended but not yet handed to the kernel. */
-  hasPendingWrites(): boolean {
-    return this.fileWrittenIndex < this.maxIndex;
+  /** Number of entries appended but not yet handed to the kernel. */
+  pendingWrites(): number {
+    return this.maxIndex - this.fileWrittenIndex;
   }
 
   /** fdatasync the written entries; returns whether anything was synced. */

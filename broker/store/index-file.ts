@@ -185,6 +185,11 @@ export class IndexFile {
     return used;
   }
 
+  /** Number of entries buffered, not yet in the file. */
+  pendingEntries(): number {
+    return this.indexCount - this.writtenCount;
+  }
+
   /** Appends the buffered entries to the file (one write); concurrent calls chain. */
   writeEntries(): Promise<void> {
     if (this.writing) return this.writing.then(() => this.writeEntries());

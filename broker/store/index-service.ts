@@ -168,10 +168,14 @@ export class IndexService {
     );
   }
 
-  /** Hands buffered entries of the file being filled to the kernel. */
-  async writePending(): Promise<void> {
+  /**
+   * Hands buffered entries of the file being filled to the kernel, if at least `least` are
+   * buffered (0: any).
+   */
+  async writePending(least = 0): Promise<void> {
     const last = this.files[this.files.length - 1];
-    if (last) await last.writeEntries();
+    if (last !== undefined && last.pendingEntries() >= Math.max(1, least))
+      await last.writeEntries();
   }
 
   /** Waits for a file being created (tests, shutdown). */
@@ -224,10 +228,6 @@ export class IndexService {
     const all = this.files;
     this.files = [];
     for (const f of all) await f.destroy();
-  }
-
-  fileCount(): number {
-    return this.files.length;
   }
 
   /** Clean shutdown: the file being filled is written completely and synced. */

@@ -14,6 +14,7 @@ export class SegmentQueue {
   private segments: SegmentFile[] = [];
   /** The next file, created ahead of need (CommitLog only) so a rollover never waits on open. */
   private preallocated: SegmentFile | undefined;
+  private dirReady = false;
 
   constructor(
     private readonly io: StoreIO,
@@ -25,12 +26,13 @@ export class SegmentQueue {
 
   /**
    * Loads the files found in the directory (creating it if missing). The last file is deleted if
-   * empty (a crash between create and size); any other file whose length is not the configured
-   * size stops the start with a StoreError naming it, as RocketMQ refuses to start then too.
-   * Loaded files count as fully written until recovery says otherwise.
+   * empty (a crash between create and size) and extended if short (a crash inside a
+   * truncation); any other file whose length is not the configured size stops the start with a
+   * StoreError naming it, as RocketMQ refuses to start then too. Loaded files count as fully
+   * written until recovery says otherwise.
    */
   async load(): Promise<void> {
-    await fsp.mkdir(this.dir, { recursive: true });
+    await this.ensureDir();
     const names = (await fsp.readdir(this.dir)).filter((n) => SEGMENT_NAME.test(n)).sort();
     for (let i = 0; i < names.length; i++) {
       const file = path.join(this.dir, names[i]);
@@ -40,7 +42,12 @@ export class SegmentQueue {
         await fsp.rm(file, { force: true });
         continue;
       }
-      if (size !== this.fileSize) {
+      if (size > 0 && size < this.fileSize && i === names.length - 1) {
+        // A truncation (cut, then extend back to full size) interrupted by a crash: the bytes
+        // kept are valid and the rest was meant to be zeros, so finish the job.
+        this.logger.warn({ file, size }, 'extending a short last segment file to full size');
+        await fsp.truncate(file, this.fileSize);
+      } else if (size !== this.fileSize) {
         throw new StoreError(
           `segment file ${file} is ${size} bytes, but the configured size is ${this.fileSize}; ` +
             'fix the store config (mappedFileSize*) or move the file away',
@@ -58,6 +65,13 @@ export class SegmentQueue {
       seg.flushedPosition = this.fileSize;
       this.segments.push(seg);
     }
+  }
+
+  /** Creates the directory once (a queue created at run time has none yet). */
+  async ensureDir(): Promise<void> {
+    if (this.dirReady) return;
+    await fsp.mkdir(this.dir, { recursive: true });
+    this.dirReady = true;
   }
 
   get files(): readonly SegmentFile[] {
@@ -145,20 +159,20 @@ export class SegmentQueue {
    * it is cut there (its tail zeroed).
    */
   async truncateFrom(offset: number): Promise<void> {
-    const keep: SegmentFile[] = [];
-    for (const seg of this.segments) {
-      if (seg.fileFromOffset + this.fileSize <= offset) {
-        keep.push(seg);
-      } else if (seg.fileFromOffset <= offset) {
-        await seg.truncateFrom(offset - seg.fileFromOffset);
-        keep.push(seg);
-      } else {
-        this.logger.info({ file: seg.path }, 'deleting segment file past the valid end');
-        await seg.destroy();
-      }
-    }
-    this.segments = keep;
     await this.dropPreallocated();
+    // Later files go first, newest first, so that a crash in between leaves the cut file last
+    // (see `load`) and never a hole.
+    while (this.segments.length > 0) {
+      const last = this.segments[this.segments.length - 1];
+      if (last.fileFromOffset <= offset) break;
+      this.logger.info({ file: last.path }, 'deleting segment file past the valid end');
+      this.segments.pop();
+      await last.destroy();
+    }
+    const holder = this.segments[this.segments.length - 1];
+    if (holder !== undefined && offset < holder.fileFromOffset + this.fileSize) {
+      await holder.truncateFrom(offset - holder.fileFromOffset);
+    }
   }
 
   /** Sets positions after recovery: files before `offset` full, the one holding it there. */
