@@ -228,6 +228,11 @@ export const ResetOffsetRequestHeader = defineHeader('ResetOffsetRequestHeader',
   isForce: required.boolean,
 });
 
+export const GetConsumerRunningInfoRequestHeader = defineHeader(
+  'GetConsumerRunningInfoRequestHeader',
+  { consumerGroup: required.string, clientId: required.string, jstackEnable: optional.boolean },
+);
+
 // ---------------------------------------------------------------- queries (§3.5)
 
 export const QueryMessageRequestHeader = defineHeader('QueryMessageRequestHeader', {

@@ -1,0 +1,279 @@
+import type { Registry } from 'prom-client';
+import { startHttpEndpoint, type HttpEndpoint } from '../common/http';
+import type { Logger } from '../common/logger';
+import { createRegistry, createRemotingMetrics } from '../common/metrics';
+import { RemotingClient } from '../common/net/client';
+import type { RequestHandler } from '../common/net/connection';
+import { RemotingServer } from '../common/net/server';
+import { RequestCode, requestCodeName } from '../common/protocol/codes';
+import { createRequest } from '../common/protocol/command';
+import { NotifyConsumerIdsChangedRequestHeader } from '../common/protocol/headers';
+import { type BrokerConfig, namesrvAddresses } from './broker-config';
+import type { BrokerContext } from './broker-context';
+import { ConsumerManager, type ConsumerGroupInfo } from './client/consumer-manager';
+import { ProducerManager } from './client/producer-manager';
+import { RebalanceLockManager } from './client/rebalance-lock-manager';
+import { PullRequestHoldService } from './longpolling/pull-request-hold';
+import { metadataPaths } from './metadata/config-file';
+import { ConsumerOffsetManager } from './metadata/consumer-offset-manager';
+import { SubscriptionGroupManager } from './metadata/subscription-group-manager';
+import { TopicConfigManager } from './metadata/topic-config-manager';
+import { createBrokerMetrics } from './metrics';
+import { BrokerStats } from './stats/broker-stats';
+import { NamesrvRegistration } from './namesrv-registration';
+import { AdminProcessor } from './processor/admin-processor';
+import { ClientManageProcessor } from './processor/client-manage-processor';
+import { ConsumerManageProcessor } from './processor/consumer-manage-processor';
+import { PullMessageProcessor } from './processor/pull-processor';
+import { QueryMessageProcessor } from './processor/query-processor';
+import { QueueOffsetProcessor } from './processor/queue-offset-processor';
+import { SendMessageProcessor } from './processor/send-processor';
+import type { MessageStore } from './store/message-store';
+import { storePaths } from './store/store-config';
+
+/** How often silent client connections are looked for (ClientHousekeepingService). */
+const CLIENT_SCAN_INTERVAL_MS = 10_000;
+
+/**
+ * A running broker (RocketMQ BrokerController): metadata managers, the store, the remoting
+ * ports (listenPort and the old clients' listenPort − 2), the request processors, client
+ * housekeeping, name-server registration and the HTTP endpoint.
+ */
+export class Broker {
+  readonly ctx: BrokerContext;
+  readonly send: SendMessageProcessor;
+  readonly registry: Registry;
+  private readonly hold = new PullRequestHoldService();
+  private readonly remoting: RemotingServer;
+  private readonly outbound: RemotingClient;
+  private readonly registration: NamesrvRegistration;
+  private http?: HttpEndpoint;
+  private scanTimer?: NodeJS.Timeout;
+  private listenPort = 0;
+  private ready = false;
+
+  constructor(config: BrokerConfig, logger: Logger, store: MessageStore) {
+    this.registry = createRegistry('broker');
+    const paths = metadataPaths(storePaths(config).config);
+    const topics = new TopicConfigManager(paths.topics, config, logger);
+    const subscriptionGroups = new SubscriptionGroupManager(
+      paths.subscriptionGroup,
+      config.autoCreateSubscriptionGroup,
+      logger,
+    );
+    this.ctx = {
+      config,
+      logger,
+      store,
+      topics,
+      subscriptionGroups,
+      offsets: new ConsumerOffsetManager(paths.consumerOffset, logger),
+      consumers: new ConsumerManager(logger, (group) => this.notifyConsumerIdsChanged(group)),
+      producers: new ProducerManager(),
+      locks: new RebalanceLockManager(config.rebalanceLockMaxLiveTime),
+      metrics: createBrokerMetrics(this.registry, {
+        heldPulls: () => this.hold.size,
+        connections: () => this.remoting.openConnections.size,
+        consumerLag: () => this.consumerLag(),
+      }),
+      stats: new BrokerStats(),
+      storeHost: { ip: config.brokerIP1, port: config.listenPort },
+      registerBroker: () => this.registration.registerAll(),
+    };
+    this.remoting = new RemotingServer({
+      logger,
+      metrics: createRemotingMetrics(this.registry),
+      maxFrameSize: config.frameMaxLength,
+      idleTimeoutMs: config.serverChannelMaxIdleTimeSeconds * 1000,
+    });
+    this.outbound = new RemotingClient({ logger });
+    this.registration = new NamesrvRegistration(
+      this.outbound,
+      namesrvAddresses(config),
+      () => ({
+        brokerName: config.brokerName,
+        brokerAddr: this.brokerAddr,
+        clusterName: config.brokerClusterName,
+        haServerAddr: `${config.brokerIP1}:${config.haListenPort || this.listenPort + 1}`,
+        brokerId: config.brokerId,
+        compressed: false,
+      }),
+      () => ({
+        filterServerList: [],
+        topicConfigSerializeWrapper: topics.serializeWrapper(),
+      }),
+      logger,
+      config.registerBrokerTimeoutMills,
+    );
+    this.send = new SendMessageProcessor(this.ctx);
+    this.registerProcessors();
+  }
+
+  /** The advertised `brokerIP1:port` clients and name servers use. */
+  get brokerAddr(): string {
+    return `${this.ctx.config.brokerIP1}:${this.listenPort}`;
+  }
+
+  get port(): number {
+    return this.listenPort;
+  }
+
+  get httpPort(): number {
+    return this.http?.port ?? 0;
+  }
+
+  private registerProcessors(): void {
+    const { ctx, remoting } = this;
+    const clients = new ClientManageProcessor(ctx);
+    const consumers = new ConsumerManageProcessor(ctx);
+    const offsets = new QueueOffsetProcessor(ctx.store);
+    const pull = new PullMessageProcessor(ctx, this.hold);
+    const admin = new AdminProcessor(ctx);
+    const query = new QueryMessageProcessor(ctx.store);
+    const table: [number, RequestHandler][] = [
+      [RequestCode.SEND_MESSAGE, this.send.handle],
+      [RequestCode.SEND_MESSAGE_V2, this.send.handle],
+      [RequestCode.SEND_BATCH_MESSAGE, this.send.handle],
+      [RequestCode.HEART_BEAT, clients.heartbeat],
+      [RequestCode.UNREGISTER_CLIENT, clients.unregisterClient],
+      [RequestCode.CHECK_CLIENT_CONFIG, clients.checkClientConfig],
+      [RequestCode.GET_CONSUMER_LIST_BY_GROUP, consumers.getConsumerList],
+      [RequestCode.QUERY_CONSUMER_OFFSET, consumers.queryConsumerOffset],
+      [RequestCode.UPDATE_CONSUMER_OFFSET, consumers.updateConsumerOffset],
+      [RequestCode.LOCK_BATCH_MQ, consumers.lockBatch],
+      [RequestCode.UNLOCK_BATCH_MQ, consumers.unlockBatch],
+      [RequestCode.GET_MAX_OFFSET, offsets.getMaxOffset],
+      [RequestCode.GET_MIN_OFFSET, offsets.getMinOffset],
+      [RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, offsets.searchOffsetByTimestamp],
+      [RequestCode.GET_EARLIEST_MSG_STORETIME, offsets.getEarliestMsgStoretime],
+      [RequestCode.QUERY_MESSAGE, query.queryMessage],
+      [RequestCode.VIEW_MESSAGE_BY_ID, query.viewMessageById],
+      [RequestCode.UPDATE_AND_CREATE_TOPIC, admin.updateAndCreateTopic],
+      [RequestCode.DELETE_TOPIC_IN_BROKER, admin.deleteTopic],
+      [RequestCode.GET_ALL_TOPIC_CONFIG, admin.getAllTopicConfig],
+      [RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, admin.updateAndCreateSubscriptionGroup],
+      [RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG, admin.getAllSubscriptionGroupConfig],
+      [RequestCode.DELETE_SUBSCRIPTIONGROUP, admin.deleteSubscriptionGroup],
+      [RequestCode.GET_BROKER_RUNTIME_INFO, admin.getBrokerRuntimeInfo],
+      [RequestCode.GET_BROKER_CONFIG, admin.getBrokerConfig],
+      [RequestCode.GET_TOPIC_STATS_INFO, admin.getTopicStatsInfo],
+      [RequestCode.GET_CONSUME_STATS, admin.getConsumeStats],
+      [RequestCode.GET_CONSUMER_CONNECTION_LIST, admin.getConsumerConnectionList],
+      [RequestCode.GET_PRODUCER_CONNECTION_LIST, admin.getProducerConnectionList],
+      [RequestCode.QUERY_TOPIC_CONSUME_BY_WHO, admin.queryTopicConsumeByWho],
+    ];
+    for (const [code, handler] of table) remoting.register(code, this.timed(code, handler));
+    // Held pulls would swamp the latency histogram: PULL_MESSAGE is not timed.
+    remoting.register(RequestCode.PULL_MESSAGE, pull.handle);
+  }
+
+  /** Registers an extra processor (delay, retry, transactions, admin plug in here). */
+  register(code: number, handler: RequestHandler): void {
+    this.remoting.register(code, this.timed(code, handler));
+  }
+
+  private timed(code: number, handler: RequestHandler): RequestHandler {
+    const histogram = this.ctx.metrics.requestSeconds;
+    const labels = { code: requestCodeName(code) };
+    return (request, conn) => {
+      const end = histogram.startTimer(labels);
+      const result = handler(request, conn);
+      if (result instanceof Promise) return result.finally(end);
+      end();
+      return result;
+    };
+  }
+
+  async start(): Promise<void> {
+    const { ctx } = this;
+    const { config, logger } = ctx;
+    await ctx.topics.load();
+    await ctx.subscriptionGroups.load();
+    await ctx.offsets.load();
+    await ctx.store.start();
+    ctx.store.onMessageArrived((topic, queueId, logicOffset, tagsCode) =>
+      this.hold.notifyMessageArriving(topic, queueId, logicOffset, tagsCode),
+    );
+    this.remoting.onConnectionClosed((conn) => {
+      ctx.consumers.connectionClosed(conn);
+      ctx.producers.connectionClosed(conn);
+    });
+
+    this.listenPort = await this.remoting.listen(config.listenPort, config.bindAddress);
+    ctx.storeHost.port = this.listenPort;
+    // Java clients up to 4.4 send to the "VIP channel" on listenPort − 2.
+    const vipPort = this.listenPort - 2;
+    if (vipPort > 0) await this.remoting.listen(vipPort, config.bindAddress);
+
+    ctx.offsets.start(config.flushConsumerOffsetInterval);
+    ctx.stats.start();
+    ctx.topics.onChanged(() => this.registration.changed());
+    this.scanTimer = setInterval(() => {
+      const now = Date.now();
+      ctx.consumers.scanNotActive(now, config.channelExpiredTimeout);
+      ctx.producers.scanNotActive(now, config.channelExpiredTimeout);
+    }, CLIENT_SCAN_INTERVAL_MS);
+    this.scanTimer.unref();
+    this.http = await startHttpEndpoint({
+      host: config.bindAddress,
+      port: config.httpPort,
+      registry: this.registry,
+      ready: () => this.ready,
+    });
+    await this.registration.start(config.registerNameServerPeriod);
+    this.ready = true;
+    logger.info(
+      {
+        port: this.listenPort,
+        vipPort,
+        httpPort: this.http.port,
+        brokerAddr: this.brokerAddr,
+        brokerName: config.brokerName,
+        cluster: config.brokerClusterName,
+        namesrvAddr: config.namesrvAddr,
+      },
+      'broker started',
+    );
+  }
+
+  /** Unregisters, closes the ports, persists metadata and shuts the store down. */
+  async stop(): Promise<void> {
+    const { ctx } = this;
+    this.ready = false;
+    clearInterval(this.scanTimer);
+    ctx.stats.stop();
+    await this.registration.stop();
+    this.outbound.close();
+    this.hold.releaseAll();
+    await this.remoting.close();
+    await ctx.offsets.stop();
+    await ctx.topics.flush();
+    await ctx.subscriptionGroups.flush();
+    await ctx.store.shutdown();
+    await this.http?.close();
+    ctx.logger.info('broker stopped');
+  }
+
+  private *consumerLag(): Generator<{ group: string; topic: string; lag: number }> {
+    const { offsets, store } = this.ctx;
+    for (const { group, topic, queues } of offsets.entries()) {
+      let lag = 0;
+      for (const [queueId, offset] of queues) {
+        lag += Math.max(0, store.getMaxOffsetInQueue(topic, queueId) - offset);
+      }
+      yield { group, topic, lag };
+    }
+  }
+
+  /** NOTIFY_CONSUMER_IDS_CHANGED (oneway) to every member of a group whose membership changed. */
+  private notifyConsumerIdsChanged(group: ConsumerGroupInfo): void {
+    if (!this.ctx.config.notifyConsumerIdsChangedEnable) return;
+    const groupConfig = this.ctx.subscriptionGroups.get(group.groupName);
+    if (groupConfig && !groupConfig.notifyConsumerIdsChangedEnable) return;
+    const request = createRequest(
+      RequestCode.NOTIFY_CONSUMER_IDS_CHANGED,
+      NotifyConsumerIdsChangedRequestHeader.encode({ consumerGroup: group.groupName }),
+    );
+    for (const channel of group.channels.values()) channel.connection.invokeOneway(request);
+  }
+}

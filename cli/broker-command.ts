@@ -1,0 +1,27 @@
+import { loadConfig } from '../common/config';
+import { createLogger } from '../common/logger';
+import { Broker } from '../broker/broker';
+import { defaultBrokerConfig, resolveBrokerConfig, storeConfigOf } from '../broker/broker-config';
+import { createMessageStore } from '../broker/store';
+import type { ParsedArgs } from './args';
+import { runUntilSignal } from './lifecycle';
+
+/** `rocketmq-ts broker [-c broker.conf] [--brokerName=broker-a] …` */
+export async function runBroker(args: ParsedArgs): Promise<void> {
+  const logger = createLogger('broker');
+  const loaded = loadConfig(defaultBrokerConfig(), {
+    file: args.short.get('c'),
+    env: process.env,
+    flags: args.long,
+  });
+  if (loaded.unknownKeys.length > 0) {
+    logger.warn({ unknownKeys: loaded.unknownKeys }, 'ignoring unknown config keys');
+  }
+  const config = resolveBrokerConfig(loaded.config);
+  const store = createMessageStore(storeConfigOf(config), {
+    logger: logger.child({ module: 'store' }),
+  });
+  const broker = new Broker(config, logger, store);
+  await broker.start();
+  await runUntilSignal(logger, () => broker.stop());
+}

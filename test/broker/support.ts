@@ -1,0 +1,101 @@
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RemotingClient } from '../../common/net/client';
+import { RequestCode, ResponseCode } from '../../common/protocol/codes';
+import { createRequest } from '../../common/protocol/command';
+import { CreateTopicRequestHeader } from '../../common/protocol/headers';
+import { startCli, type RunningProcess } from '../support/processes';
+
+export interface RunningBroker extends RunningProcess {
+  addr: string;
+  port: number;
+  httpPort: number;
+  dataDir: string;
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** A free port whose port − 2 is free too (the broker's VIP channel). */
+export async function freeBrokerPort(): Promise<number> {
+  for (;;) {
+    const port = 20000 + Math.floor(Math.random() * 30000);
+    if ((await portFree(port)) && (await portFree(port - 2))) return port;
+  }
+}
+
+/** A real broker process on loopback with its own store directory. */
+export async function startBroker(
+  namesrvAddr: string,
+  flags: Record<string, string | number | boolean> = {},
+  dataDir = mkdtempSync(join(tmpdir(), 'rmqts-broker-')),
+): Promise<RunningBroker> {
+  const args = Object.entries({
+    namesrvAddr,
+    brokerName: 'broker-a',
+    brokerIP1: '127.0.0.1',
+    bindAddress: '127.0.0.1',
+    listenPort: await freeBrokerPort(),
+    httpPort: 0,
+    storePathRootDir: dataDir,
+    ...flags,
+  }).map(([k, v]) => `--${k}=${v}`);
+  const proc = startCli(['broker', ...args]);
+  const started = await proc.waitForLog((l) => l.msg === 'broker started');
+  return {
+    ...proc,
+    addr: started.brokerAddr as string,
+    port: started.port as number,
+    httpPort: started.httpPort as number,
+    dataDir,
+  };
+}
+
+/** UPDATE_AND_CREATE_TOPIC on one broker (ali-ons cannot auto-create topics). */
+export async function createTopic(
+  client: RemotingClient,
+  brokerAddr: string,
+  topic: string,
+  queues = 4,
+): Promise<void> {
+  const response = await client.invoke(
+    brokerAddr,
+    createRequest(
+      RequestCode.UPDATE_AND_CREATE_TOPIC,
+      CreateTopicRequestHeader.encode({
+        topic,
+        defaultTopic: 'TBW102',
+        readQueueNums: queues,
+        writeQueueNums: queues,
+        perm: 6,
+        topicFilterType: 'SINGLE_TAG',
+        order: false,
+      }),
+    ),
+  );
+  if (response.code !== ResponseCode.SUCCESS) {
+    throw new Error(`create topic ${topic}: ${response.code} ${response.remark ?? ''}`);
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Polls `condition` every 50 ms until it holds or `timeoutMs` passes. */
+export async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
