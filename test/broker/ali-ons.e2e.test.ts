@@ -3,35 +3,11 @@
  * processes; ali-ons producers send tagged, keyed messages and ali-ons push consumers in one
  * group receive them. The ali-ons side runs in its own process (ali-ons-driver.ts).
  */
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import { createLogger } from '../../common/logger';
 import { RemotingClient } from '../../common/net/client';
+import { driveAliOns as drive } from '../support/ali-ons';
 import { removeDir, startNamesrv, type RunningNamesrv } from '../support/processes';
-import type { DriverInput, DriverResult } from './ali-ons-driver';
 import { createTopic, startBroker, type RunningBroker } from './support';
-
-const DRIVER = resolve(__dirname, '../../dist/test/broker/ali-ons-driver.js');
-
-function drive(input: DriverInput): Promise<DriverResult> {
-  return new Promise((resolveResult, reject) => {
-    const child = spawn(process.execPath, [DRIVER, JSON.stringify(input)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.once('exit', (code) => {
-      const line = out.trim().split('\n').pop() ?? '';
-      if (code !== 0 || !line.startsWith('{')) {
-        reject(new Error(`ali-ons driver exited with ${code}: ${err.slice(-2000)}`));
-      } else {
-        resolveResult(JSON.parse(line) as DriverResult);
-      }
-    });
-  });
-}
 
 describe('ali-ons against a real namesrv and broker', () => {
   let namesrv: RunningNamesrv;
