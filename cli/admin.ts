@@ -1,76 +1,22 @@
-import { NamesrvClient } from '../client/namesrv-client';
+import { AdminClient } from '../client/admin-client';
 import { createLogger } from '../common/logger';
-import { RemotingClient } from '../common/net/client';
+import { clusterCommands } from './admin-cluster';
+import type { AdminCommand, AdminContext } from './admin-context';
+import { consumerCommands } from './admin-consumer';
+import { messageCommands } from './admin-message';
 import { UsageError, type ParsedArgs } from './args';
 import { formatTable } from './table';
 
-type AdminCommand = (ctx: AdminContext) => Promise<string>;
-
-interface AdminContext {
-  args: ParsedArgs;
-  namesrv: NamesrvClient;
-  /** The name server addresses from `-n` or NAMESRV_ADDR, `;`-separated as in RocketMQ. */
-  namesrvAddrs: string[];
-  option(letter: string, name: string): string;
-}
-
-/** Asks each name server in turn until one answers. */
-async function onAnyNamesrv<T>(ctx: AdminContext, call: (addr: string) => Promise<T>): Promise<T> {
-  let lastError: unknown;
-  for (const addr of ctx.namesrvAddrs) {
-    try {
-      return await call(addr);
-    } catch (err) {
-      lastError = err;
-    }
-  }
-  throw lastError;
-}
-
-const commands: Record<string, { usage: string; run: AdminCommand }> = {
-  clusterList: {
-    usage: 'clusterList -n <namesrv>',
-    run: async (ctx) => {
-      const info = await onAnyNamesrv(ctx, (a) => ctx.namesrv.getClusterInfo(a));
-      const rows: string[][] = [];
-      for (const [cluster, brokerNames] of Object.entries(info.clusterAddrTable)) {
-        for (const brokerName of [...brokerNames].sort()) {
-          const addrs = info.brokerAddrTable[brokerName]?.brokerAddrs ?? {};
-          for (const [id, addr] of Object.entries(addrs))
-            rows.push([cluster, brokerName, id, addr]);
-        }
-      }
-      return formatTable(['#Cluster Name', '#Broker Name', '#BID', '#Addr'], rows);
-    },
-  },
-  topicList: {
-    usage: 'topicList -n <namesrv> [-c <cluster>]',
-    run: async (ctx) => {
-      const cluster = ctx.args.short.get('c');
-      const topics = await onAnyNamesrv(ctx, (a) =>
-        cluster ? ctx.namesrv.getTopicsByCluster(a, cluster) : ctx.namesrv.getAllTopics(a),
-      );
-      return topics.sort().join('\n');
-    },
-  },
-  topicRoute: {
-    usage: 'topicRoute -n <namesrv> -t <topic>',
-    run: async (ctx) => {
-      const topic = ctx.option('t', 'topic');
-      const route = await onAnyNamesrv(ctx, (a) => ctx.namesrv.getRouteInfo(a, topic));
-      if (!route) throw new Error(`No topic route info in name server for the topic: ${topic}`);
-      return JSON.stringify(route, null, 2);
-    },
-  },
+/** Name-server-only verbs: write permission and KV config. */
+const namesrvCommands: Record<string, AdminCommand> = {
   wipeWritePerm: {
     usage: 'wipeWritePerm -n <namesrv> -b <brokerName>',
     run: async (ctx) => {
       const brokerName = ctx.option('b', 'brokerName');
       const lines = [];
-      for (const addr of ctx.namesrvAddrs) {
-        lines.push(
-          `wipe write perm of broker[${brokerName}] in name server[${addr}] OK, ${await ctx.namesrv.wipeWritePerm(addr, brokerName)}`,
-        );
+      for (const addr of ctx.admin.namesrvAddrs) {
+        const count = await ctx.admin.namesrv.wipeWritePerm(addr, brokerName);
+        lines.push(`wipe write perm of broker[${brokerName}] in name server[${addr}] OK, ${count}`);
       }
       return lines.join('\n');
     },
@@ -80,10 +26,9 @@ const commands: Record<string, { usage: string; run: AdminCommand }> = {
     run: async (ctx) => {
       const brokerName = ctx.option('b', 'brokerName');
       const lines = [];
-      for (const addr of ctx.namesrvAddrs) {
-        lines.push(
-          `add write perm of broker[${brokerName}] in name server[${addr}] OK, ${await ctx.namesrv.addWritePerm(addr, brokerName)}`,
-        );
+      for (const addr of ctx.admin.namesrvAddrs) {
+        const count = await ctx.admin.namesrv.addWritePerm(addr, brokerName);
+        lines.push(`add write perm of broker[${brokerName}] in name server[${addr}] OK, ${count}`);
       }
       return lines.join('\n');
     },
@@ -96,7 +41,9 @@ const commands: Record<string, { usage: string; run: AdminCommand }> = {
         ctx.option('k', 'key'),
         ctx.option('v', 'value'),
       ];
-      for (const addr of ctx.namesrvAddrs) await ctx.namesrv.putKVConfig(addr, ns, key, value);
+      for (const addr of ctx.admin.namesrvAddrs) {
+        await ctx.admin.namesrv.putKVConfig(addr, ns, key, value);
+      }
       return 'update kv config in namespace success.';
     },
   },
@@ -104,12 +51,13 @@ const commands: Record<string, { usage: string; run: AdminCommand }> = {
     usage: 'getKvConfig -n <namesrv> -s <namespace> [-k <key>]',
     run: async (ctx) => {
       const ns = ctx.option('s', 'namespace');
-      const key = ctx.args.short.get('k');
+      const key = ctx.optional('k');
+      const { admin } = ctx;
       if (key) {
-        const value = await onAnyNamesrv(ctx, (a) => ctx.namesrv.getKVConfig(a, ns, key));
+        const value = await admin.onAnyNamesrv((a) => admin.namesrv.getKVConfig(a, ns, key));
         return value ?? `No config item, Namespace: ${ns} Key: ${key}`;
       }
-      const table = await onAnyNamesrv(ctx, (a) => ctx.namesrv.getKVList(a, ns));
+      const table = await admin.onAnyNamesrv((a) => admin.namesrv.getKVList(a, ns));
       return formatTable(['#Key', '#Value'], Object.entries(table));
     },
   },
@@ -117,10 +65,19 @@ const commands: Record<string, { usage: string; run: AdminCommand }> = {
     usage: 'deleteKvConfig -n <namesrv> -s <namespace> -k <key>',
     run: async (ctx) => {
       const [ns, key] = [ctx.option('s', 'namespace'), ctx.option('k', 'key')];
-      for (const addr of ctx.namesrvAddrs) await ctx.namesrv.deleteKVConfig(addr, ns, key);
+      for (const addr of ctx.admin.namesrvAddrs) {
+        await ctx.admin.namesrv.deleteKVConfig(addr, ns, key);
+      }
       return 'delete kv config from namespace success.';
     },
   },
+};
+
+const commands: Record<string, AdminCommand> = {
+  ...clusterCommands,
+  ...namesrvCommands,
+  ...consumerCommands,
+  ...messageCommands,
 };
 
 export function adminUsage(): string {
@@ -133,31 +90,30 @@ export function adminUsage(): string {
 export async function runAdmin(args: ParsedArgs): Promise<void> {
   const [verb] = args.positionals;
   const command = verb ? commands[verb] : undefined;
-  if (!command)
+  if (!command) {
     throw new UsageError(`unknown admin command "${verb ?? ''}"; commands:\n${adminUsage()}`);
-  const namesrvAddrs = (args.short.get('n') ?? process.env.NAMESRV_ADDR ?? '127.0.0.1:9876')
-    .split(';')
-    .map((a) => a.trim())
-    .filter(Boolean);
-  const remoting = new RemotingClient({
+  }
+  const admin = new AdminClient({
+    namesrvAddr: args.short.get('n') ?? process.env.NAMESRV_ADDR ?? '127.0.0.1:9876',
     logger: createLogger('admin', process.env.LOG_LEVEL ?? 'warn'),
   });
+  const ctx: AdminContext = {
+    args,
+    admin,
+    option(letter, name) {
+      const value = args.short.get(letter);
+      if (value === undefined) {
+        throw new UsageError(
+          `missing -${letter} <${name}>; usage: rocketmq-ts admin ${command.usage}`,
+        );
+      }
+      return value;
+    },
+    optional: (letter) => args.short.get(letter),
+  };
   try {
-    const output = await command.run({
-      args,
-      namesrv: new NamesrvClient(remoting),
-      namesrvAddrs,
-      option(letter, name) {
-        const value = args.short.get(letter);
-        if (value === undefined)
-          throw new UsageError(
-            `missing -${letter} <${name}>; usage: rocketmq-ts admin ${command.usage}`,
-          );
-        return value;
-      },
-    });
-    process.stdout.write(`${output}\n`);
+    process.stdout.write(`${await command.run(ctx)}\n`);
   } finally {
-    remoting.close();
+    admin.close();
   }
 }

@@ -9,8 +9,7 @@ import {
   type TopicRouteData,
 } from '../common/protocol/bodies';
 import { RequestCode, ResponseCode } from '../common/protocol/codes';
-import { createRequest, type RemotingCommand } from '../common/protocol/command';
-import { RemotingError } from '../common/protocol/errors';
+import { createRequest } from '../common/protocol/command';
 import {
   AddWritePermOfBrokerResponseHeader,
   DeleteTopicFromNamesrvRequestHeader,
@@ -27,16 +26,9 @@ import {
   WipeWritePermOfBrokerResponseHeader,
 } from '../common/protocol/headers';
 import type { HeaderOf } from '../common/protocol/header-schema';
+import { expectCode } from './response';
 
 export type RegisterBrokerHeader = HeaderOf<(typeof RegisterBrokerRequestHeader)['fields']>;
-
-/** Fails with the server's code and remark unless the response is one of `accepted`. */
-function expectCode(response: RemotingCommand, accepted: number[] = [ResponseCode.SUCCESS]) {
-  if (!accepted.includes(response.code)) {
-    throw new RemotingError(response.code, response.remark ?? `response code ${response.code}`);
-  }
-  return response;
-}
 
 /**
  * Typed calls to one name server: what brokers, clients, the admin CLI and the operator ask

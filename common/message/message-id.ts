@@ -75,7 +75,7 @@ let startTime = 0;
 let nextStartTime = 0;
 
 /** The process's first non-internal IPv4 address, 127.0.0.1 if it has none. */
-function localIPv4(): string {
+export function localIPv4(): string {
   for (const addresses of Object.values(networkInterfaces())) {
     for (const a of addresses ?? []) {
       if (a.family === 'IPv4' && !a.internal) return a.address;
