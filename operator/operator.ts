@@ -37,10 +37,11 @@ export type OperatorConfig = ReturnType<typeof defaultOperatorConfig>;
 export class Operator {
   private readonly registry = createRegistry('operator');
   /** Outlive leadership changes: counters keep counting across controllers. */
-  private readonly metrics = createOperatorMetrics(
-    this.registry,
-    () => this.controller?.clusterCount ?? 0,
-  );
+  private readonly metrics = createOperatorMetrics(this.registry, {
+    clusterCount: () => this.controller?.clusterCount ?? 0,
+    isLeader: () => this.elector.isLeader,
+    clusterReadiness: () => this.controller?.clusterReadiness() ?? [],
+  });
   private readonly elector: LeaderElector;
   private controller: ClusterController | undefined;
   private http: HttpEndpoint | undefined;

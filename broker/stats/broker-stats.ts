@@ -53,20 +53,32 @@ export class BrokerStats {
     if (this.samples.length > WINDOWS_SECONDS[WINDOWS_SECONDS.length - 1] + 1) this.samples.shift();
   }
 
-  /** `"tps10 tps60 tps600"` of one counter. */
-  private tps(pick: (s: Sample) => number, now: number): string {
+  /** Messages stored per second over the last `windowSeconds` (10, 60 or 600). */
+  putTps(windowSeconds: number, now = Date.now()): number {
+    return this.tps((s) => s.put, windowSeconds, now);
+  }
+
+  /** Messages returned by pulls per second over the last `windowSeconds` (10, 60 or 600). */
+  getTps(windowSeconds: number, now = Date.now()): number {
+    return this.tps((s) => s.got, windowSeconds, now);
+  }
+
+  private tps(pick: (s: Sample) => number, window: number, now: number): number {
+    const from = this.samples[Math.max(0, this.samples.length - window)];
+    const seconds = from ? (now - from.time) / 1000 : 0;
     const latest = { time: now, put: this.put, got: this.got };
-    return WINDOWS_SECONDS.map((window) => {
-      const from = this.samples[Math.max(0, this.samples.length - window)];
-      const seconds = from ? (now - from.time) / 1000 : 0;
-      return seconds > 0 ? ((pick(latest) - pick(from)) / seconds).toFixed(2) : '0.00';
-    }).join(' ');
+    return seconds > 0 ? (pick(latest) - pick(from)) / seconds : 0;
+  }
+
+  /** `"tps10 tps60 tps600"`, as GET_BROKER_RUNTIME_INFO writes TPS. */
+  private tpsText(tps: (window: number, now: number) => number, now: number): string {
+    return WINDOWS_SECONDS.map((window) => tps(window, now).toFixed(2)).join(' ');
   }
 
   runtimeInfo(now = Date.now()): Record<string, string> {
     return {
-      putTps: this.tps((s) => s.put, now),
-      getTransferedTps: this.tps((s) => s.got, now),
+      putTps: this.tpsText((w, t) => this.putTps(w, t), now),
+      getTransferedTps: this.tpsText((w, t) => this.getTps(w, t), now),
       msgPutTotalYesterdayMorning: String(this.putYesterdayMorning),
       msgPutTotalTodayMorning: String(this.putTodayMorning),
       msgPutTotalTodayNow: String(this.put),

@@ -137,3 +137,5 @@ export const LANGUAGES = [
 
 /** The MQVersion ordinal we put in every command we send: V4_9_8 (§0.3). */
 export const OUR_VERSION = 409;
+/** The name of OUR_VERSION, as GET_BROKER_RUNTIME_INFO's brokerVersionDesc shows it. */
+export const OUR_VERSION_NAME = 'V4_9_8';

@@ -12,9 +12,10 @@ import {
 } from '@kubernetes/client-node';
 import type { Logger } from '../../common/logger';
 import { API_GROUP, API_VERSION, PLURAL, type RocketMQCluster } from '../api/types';
-import { FIELD_MANAGER } from '../reconcile/names';
+import { brokerName, FIELD_MANAGER } from '../reconcile/names';
 import { KubeGateway } from './kube-gateway';
-import type { OperatorMetrics } from './metrics';
+import { conditionOf } from './conditions';
+import type { ClusterReadiness, OperatorMetrics } from './metrics';
 import { Reconciler } from './reconciler';
 import type { Observed } from './status';
 import { WorkQueue } from './work-queue';
@@ -129,6 +130,16 @@ export class ClusterController {
   /** RocketMQClusters in the watch cache: the clusters this operator manages. */
   get clusterCount(): number {
     return this.clusters.list().length;
+  }
+
+  /** The Ready condition of each cluster in the watch cache, for rmqts_operator_cluster_ready. */
+  clusterReadiness(): ClusterReadiness[] {
+    return this.clusters.list().map((c) => ({
+      namespace: c.metadata?.namespace ?? '',
+      name: c.metadata?.name ?? '',
+      ready: conditionOf(c.status?.conditions, 'Ready')?.status === 'True',
+      groups: Array.from({ length: c.spec?.broker?.groups ?? 0 }, (_, i) => brokerName(i)),
+    }));
   }
 
   /** True once every watch has listed its objects. */
