@@ -11,7 +11,7 @@ import {
   type ProducerConnection,
   type TopicOffset,
 } from '../../common/protocol/broker-bodies';
-import { OUR_VERSION, ResponseCode } from '../../common/protocol/codes';
+import { OUR_VERSION, OUR_VERSION_NAME, ResponseCode } from '../../common/protocol/codes';
 import {
   createResponse,
   type OutgoingCommand,
@@ -28,7 +28,6 @@ import {
 } from '../../common/protocol/headers';
 import type { BrokerContext } from '../broker-context';
 import { connectionInfo } from '../client/client-channel';
-import { newDataVersion } from '../metadata/data-version';
 import {
   AUTO_CREATE_TOPIC_KEY,
   isRetryTopic,
@@ -37,8 +36,6 @@ import {
 } from '../metadata/system-topics';
 
 const BOOT_TIMESTAMP = Date.now();
-/** The configuration does not change at run time: one version since start. */
-const CONFIG_VERSION = newDataVersion(BOOT_TIMESTAMP);
 
 /**
  * Admin requests of mqadmin and dashboards (remoting.md §3.6): topics, subscription groups,
@@ -112,8 +109,9 @@ export class AdminProcessor {
     const { config, store } = this.ctx;
     const table: Record<string, string> = {
       ...store.runtimeInfo(),
+      ...this.ctx.schedule?.runtimeInfo(),
       ...this.ctx.stats.runtimeInfo(),
-      brokerVersionDesc: 'V4_9_8',
+      brokerVersionDesc: OUR_VERSION_NAME,
       brokerVersion: String(OUR_VERSION),
       bootTimestamp: String(BOOT_TIMESTAMP),
       runtime: runtimeText(Date.now() - BOOT_TIMESTAMP),
@@ -124,19 +122,6 @@ export class AdminProcessor {
     };
     const body: KVTable = { table };
     return createResponse(request, ResponseCode.SUCCESS, { body: encodeJsonBody(body) });
-  };
-
-  /** GET_BROKER_CONFIG: every key as `key=value` lines, and the config's DataVersion. */
-  getBrokerConfig = (request: RemotingCommand): OutgoingCommand => {
-    const { config } = this.ctx;
-    const text = Object.keys(config)
-      .sort()
-      .map((key) => `${key}=${String(config[key as keyof typeof config])}`)
-      .join('\n');
-    return createResponse(request, ResponseCode.SUCCESS, {
-      extFields: { version: JSON.stringify(CONFIG_VERSION) },
-      body: Buffer.from(`${text}\n`, 'utf8'),
-    });
   };
 
   getTopicStatsInfo = async (request: RemotingCommand): Promise<OutgoingCommand> => {

@@ -8,6 +8,7 @@
  */
 interface OnsMessage {
   body: Buffer;
+  reconsumeTimes: number;
   tags: string;
   /** Read back as the space-joined KEYS property. */
   keys: string;
@@ -33,8 +34,14 @@ const ons = require('ali-ons') as {
 
 export interface DriverInput {
   nameSrv: string;
-  /** `steady`: three members settle before sending; `join`: two members join mid-send. */
-  scenario: 'steady' | 'join';
+  /**
+   * `steady`: three members settle before sending; `join`: two members join mid-send;
+   * `failing`: one member whose handler always throws, so every message goes back to the
+   * broker (CONSUMER_SEND_MSG_BACK) until it reaches the DLQ.
+   */
+  scenario: 'steady' | 'join' | 'failing';
+  /** ali-ons `maxReconsumeTimes` (default 16); sent with every send-back. */
+  maxReconsumeTimes?: number;
   topic: string;
   group: string;
   total: number;
@@ -55,6 +62,9 @@ export interface DriverResult {
   /** Distinct bodies a `TagA` subscriber in another group received, and any it should not have. */
   tagA: number;
   tagAWrong: number;
+  /** `failing`: handler calls in all, and the distinct reconsumeTimes the handler saw. */
+  deliveries?: number;
+  reconsumeTimes?: number[];
 }
 
 const quiet = { info() {}, warn() {}, error() {}, debug() {} };
@@ -77,6 +87,9 @@ async function run(input: DriverInput): Promise<DriverResult> {
     heartbeatBrokerInterval: 1000,
     pollNameServerInteval: 1000,
     persistConsumerOffsetInterval: 1000,
+    ...(input.maxReconsumeTimes === undefined
+      ? {}
+      : { maxReconsumeTimes: input.maxReconsumeTimes }),
     ...extra,
   });
   const clients: OnsClient[] = [];
@@ -97,6 +110,11 @@ async function run(input: DriverInput): Promise<DriverResult> {
     tagAWrong: 0,
   };
   const received = new Map<string, number>();
+  if (input.scenario === 'failing') {
+    const failed = await failEveryTime(input, options, track, result);
+    await Promise.all(clients.map((c) => c.close()));
+    return failed;
+  }
   const member = async (name: string) => {
     const index = result.perMember.length;
     result.perMember.push(0);
@@ -160,6 +178,50 @@ async function run(input: DriverInput): Promise<DriverResult> {
   result.duplicates = [...received.values()].filter((count) => count > 1).length;
   result.tagA = tagA.size;
   await Promise.all(clients.map((c) => c.close()));
+  return result;
+}
+
+/**
+ * Sends `total` messages to a consumer that always throws; waits until each was handed to it
+ * `maxReconsumeTimes + 1` times (the original and every retry) or the timeout passes.
+ */
+async function failEveryTime(
+  input: DriverInput,
+  options: (extra: object) => object,
+  track: <T extends OnsClient>(client: T) => T,
+  result: DriverResult,
+): Promise<DriverResult> {
+  const perMessage = (input.maxReconsumeTimes ?? 16) + 1;
+  const received = new Map<string, number>();
+  const reconsumeTimes = new Set<number>();
+  let deliveries = 0;
+  const consumer = track(
+    new ons.Consumer(options({ consumerGroup: input.group, instanceName: 'failing' })),
+  );
+  consumer.subscribe(input.topic, '*', async (msg) => {
+    const body = msg.body.toString();
+    received.set(body, (received.get(body) ?? 0) + 1);
+    reconsumeTimes.add(msg.reconsumeTimes);
+    deliveries++;
+    throw new Error(`failing on purpose: ${body}`);
+  });
+  await consumer.ready();
+  const producer = track(new ons.Producer(options({ producerGroup: `${input.group}_P` })));
+  await producer.ready();
+  for (let n = 0; n < input.total; n++) {
+    const sent = await producer.send(new ons.Message(input.topic, tagOf(n), `msg-${n}`));
+    if (sent.sendStatus === 'SEND_OK') result.sent++;
+    else result.wrong.push(`send ${n}: ${sent.sendStatus}`);
+  }
+  const deadline = Date.now() + input.timeoutMs;
+  const done = () =>
+    received.size === input.total && [...received.values()].every((c) => c >= perMessage);
+  while (!done() && Date.now() < deadline) await sleep(50);
+  // A quiet period: a message handed over once too often would show up here.
+  await sleep(1500);
+  result.unique = received.size;
+  result.deliveries = deliveries;
+  result.reconsumeTimes = [...reconsumeTimes].sort((a, b) => a - b);
   return result;
 }
 

@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { RemotingClient } from '../../common/net/client';
 import { RequestCode, ResponseCode } from '../../common/protocol/codes';
 import { createRequest } from '../../common/protocol/command';
-import { CreateTopicRequestHeader } from '../../common/protocol/headers';
+import { decodeRecords, type MessageRecord } from '../../common/message/record';
+import type { HeaderOf } from '../../common/protocol/header-schema';
+import {
+  CreateTopicRequestHeader,
+  PullMessageRequestHeader,
+  SendMessageRequestHeader,
+} from '../../common/protocol/headers';
 import { startCli, type RunningProcess } from '../support/processes';
 
 export interface RunningBroker extends RunningProcess {
@@ -98,4 +104,77 @@ export async function waitFor(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(50);
   }
+}
+
+/** Every record of one queue from `offset` on, read with plain PULL_MESSAGE requests. */
+export async function pullRecords(
+  client: RemotingClient,
+  brokerAddr: string,
+  topic: string,
+  queueId: number,
+  offset = 0,
+): Promise<MessageRecord[]> {
+  const records: MessageRecord[] = [];
+  for (;;) {
+    const response = await client.invoke(
+      brokerAddr,
+      createRequest(
+        RequestCode.PULL_MESSAGE,
+        PullMessageRequestHeader.encode({
+          consumerGroup: 'TOOLS_CONSUMER',
+          topic,
+          queueId,
+          queueOffset: offset + records.length,
+          maxMsgNums: 32,
+          // FLAG_SUBSCRIPTION: the expression comes with the request.
+          sysFlag: 0x4,
+          commitOffset: 0,
+          suspendTimeoutMillis: 0,
+          subscription: '*',
+          subVersion: 0,
+        }),
+      ),
+    );
+    if (response.code !== ResponseCode.SUCCESS || !response.body) return records;
+    records.push(...decodeRecords(response.body));
+  }
+}
+
+type SendHeaderFields = HeaderOf<(typeof SendMessageRequestHeader)['fields']>;
+
+/** SEND_MESSAGE_V2 extFields (short names) for one message to queue 0 of `topic`. */
+export function sendV2Header(
+  topic: string,
+  extra: Partial<SendHeaderFields> = {},
+): Record<string, string> {
+  return SendMessageRequestHeader.encode(
+    {
+      producerGroup: 'PG',
+      topic,
+      defaultTopic: 'TBW102',
+      defaultTopicQueueNums: 4,
+      queueId: 0,
+      sysFlag: 0,
+      bornTimestamp: Date.now(),
+      flag: 0,
+      ...extra,
+    },
+    true,
+  );
+}
+
+/** Resolves once the name server serves a route for `topic` (the broker registered it). */
+export function waitForRoute(
+  admin: { topicRoute(topic: string): Promise<unknown> },
+  topic: string,
+): Promise<void> {
+  return waitFor(
+    () =>
+      admin.topicRoute(topic).then(
+        () => true,
+        () => false,
+      ),
+    10_000,
+    `route of ${topic}`,
+  );
 }
