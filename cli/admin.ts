@@ -4,6 +4,8 @@ import { clusterCommands } from './admin-cluster';
 import type { AdminCommand, AdminContext } from './admin-context';
 import { consumerCommands } from './admin-consumer';
 import { messageCommands } from './admin-message';
+import { offsetCommands } from './admin-offset';
+import { traceCommands } from './admin-trace';
 import { UsageError, type ParsedArgs } from './args';
 import { formatTable } from './table';
 
@@ -78,6 +80,8 @@ const commands: Record<string, AdminCommand> = {
   ...namesrvCommands,
   ...consumerCommands,
   ...messageCommands,
+  ...offsetCommands,
+  ...traceCommands,
 };
 
 export function adminUsage(): string {

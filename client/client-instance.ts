@@ -7,6 +7,7 @@ import { hrtime } from 'node:process';
 import { localIPv4 } from '../common/message/message-id';
 import { createLogger, type Logger } from '../common/logger';
 import { RemotingClient } from '../common/net/client';
+import type { Connection } from '../common/net/connection';
 import type { ConsumerData, HeartbeatData } from '../common/protocol/broker-bodies';
 import {
   createResponse,
@@ -44,6 +45,8 @@ export interface ClientMember {
 
 type ServerRequestHandler = (
   request: RemotingCommand,
+  /** The broker's connection the request came on (answers that are requests go back on it). */
+  connection: Connection,
 ) => Promise<OutgoingCommand | undefined> | OutgoingCommand | undefined;
 
 export function parseNamesrvAddrs(addr: string | readonly string[]): string[] {
@@ -69,7 +72,7 @@ export class ClientInstance {
     this.clientId = `${localIPv4()}@${instance}`;
     this.remoting = new RemotingClient({
       logger: this.logger,
-      onRequest: (request) => this.onServerRequest(request),
+      onRequest: (request, connection) => this.onServerRequest(request, connection),
     });
     this.namesrv = new NamesrvClient(this.remoting, options.requestTimeoutMs);
     this.routes = new RouteCache(this.namesrv, parseNamesrvAddrs(options.namesrvAddr), this.logger);
@@ -171,9 +174,12 @@ export class ClientInstance {
     return [...this.members].flatMap((m) => [...m.topics()]);
   }
 
-  private onServerRequest(request: RemotingCommand): ReturnType<ServerRequestHandler> {
+  private onServerRequest(
+    request: RemotingCommand,
+    connection: Connection,
+  ): ReturnType<ServerRequestHandler> {
     const handler = this.handlers.get(request.code);
-    if (handler) return handler(request);
+    if (handler) return handler(request, connection);
     this.logger.debug({ code: requestCodeName(request.code) }, 'unhandled server request');
     return createResponse(request, ResponseCode.REQUEST_CODE_NOT_SUPPORTED, {
       remark: ` request type ${request.code} not supported`,

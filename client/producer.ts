@@ -7,6 +7,7 @@ import { encodeBatchBody } from '../common/message/batch';
 import { createUniqKey } from '../common/message/message-id';
 import { encodeProperties, MessageConst } from '../common/message/properties';
 import { MAX_TOPIC_LENGTH } from '../common/message/record';
+import { MessageSysFlag } from '../common/message/sysflag';
 import type { TopicRouteData } from '../common/protocol/bodies';
 import { ResponseCode } from '../common/protocol/codes';
 import { RemotingError } from '../common/protocol/errors';
@@ -24,8 +25,10 @@ import {
 import type { MessageQueue } from './message-queue';
 import type { MessageQueueSelector } from './queue-selector';
 import { capQueueNums, publishQueues } from './route';
+import type { TraceDispatcher, TraceOptions } from './trace/trace-dispatcher';
+import { createTraceDispatcher, traceSend } from './trace/trace-hooks';
 
-export interface ProducerOptions extends ClientOptions {
+export interface ProducerOptions extends ClientOptions, TraceOptions {
   producerGroup: string;
   /** Timeout of one send including its retries; default 3000 ms. */
   sendMsgTimeoutMs?: number;
@@ -88,6 +91,8 @@ export class Producer implements ClientMember {
 
   private readonly createTopicKey: string;
   private readonly ownsClient: boolean;
+  /** Writes trace records when `enableMsgTrace` is set (Pub here, EndTransaction by transactions). */
+  readonly trace: TraceDispatcher | undefined;
 
   constructor(
     private readonly options: ProducerOptions,
@@ -98,6 +103,12 @@ export class Producer implements ClientMember {
     this.client = client ?? new ClientInstance(options);
     this.ownsClient = client === undefined;
     this.picker = new SendQueuePicker(options.sendLatencyFaultEnable ?? false);
+    this.trace = createTraceDispatcher(
+      options,
+      this.producerGroup,
+      this.client.logger,
+      (producerGroup) => new Producer({ ...options, producerGroup, enableMsgTrace: false }),
+    );
   }
 
   *topics(): Iterable<string> {
@@ -108,10 +119,12 @@ export class Producer implements ClientMember {
   async start(): Promise<void> {
     this.client.register(this);
     await this.client.start();
+    await this.trace?.start();
   }
 
   /** Unregisters the producer group from the brokers and closes connections. */
   async shutdown(): Promise<void> {
+    await this.trace?.shutdown();
     this.client.unregister(this);
     await this.client.unregisterGroup({ producerGroup: this.producerGroup });
     if (this.ownsClient) this.client.shutdown();
@@ -189,10 +202,16 @@ export class Producer implements ClientMember {
       props.delete(MessageConst.RECONSUME_TIME);
       props.delete(MessageConst.MAX_RECONSUME_TIMES);
     }
-    const { body, sysFlag } = compressIfLarge(
+    const compressed = compressIfLarge(
       raw,
       this.options.compressMsgBodyOverHowmuch ?? COMPRESS_OVER_BYTES,
     );
+    const { body } = compressed;
+    // A transaction's half message is marked in the sysFlag too, as Java's sendKernelImpl does.
+    const sysFlag =
+      props.get(MessageConst.TRAN_MSG) === 'true'
+        ? compressed.sysFlag | MessageSysFlag.TRANSACTION_PREPARED_TYPE
+        : compressed.sysFlag;
     const header = this.baseHeader(msg.topic, sysFlag, msg.flag ?? 0, encodeProperties(props));
     if (reconsumeTimes !== undefined) {
       header.reconsumeTimes = reconsumeTimes;
@@ -229,7 +248,7 @@ export class Producer implements ClientMember {
   ): Promise<SendResult> {
     const timeoutMs = options.timeoutMs ?? this.options.sendMsgTimeoutMs ?? 3000;
     const deadline = Date.now() + timeoutMs;
-    const queues = await this.publishQueues(topic);
+    const queues = this.knownQueues(topic) ?? (await this.publishQueues(topic));
     const chosenByCaller = options.queue !== undefined || options.selector !== undefined;
     const attempts = chosenByCaller ? 1 : 1 + (this.options.retryTimesWhenSendFailed ?? 2);
     let lastBroker: string | undefined;
@@ -243,7 +262,7 @@ export class Producer implements ClientMember {
       lastBroker = mq.brokerName;
       const started = Date.now();
       try {
-        const addr = await this.masterAddr(mq);
+        const addr = this.client.routes.masterAddr(mq.brokerName) ?? (await this.masterAddr(mq));
         const stored = await this.client.broker.send(
           addr,
           { ...prepared.header, queueId: mq.queueId, bname: mq.brokerName },
@@ -251,13 +270,23 @@ export class Producer implements ClientMember {
           remaining,
         );
         this.picker.record(mq.brokerName, Date.now() - started, false);
-        return {
+        const result: SendResult = {
           sendStatus: stored.sendStatus,
           msgId: prepared.msgId,
           offsetMsgId: stored.offsetMsgId,
           messageQueue: { topic, brokerName: mq.brokerName, queueId: stored.queueId },
           queueOffset: stored.queueOffset,
         };
+        if (this.trace && !prepared.header.batch) {
+          traceSend(this.trace, this.producerGroup, {
+            topic,
+            properties: prepared.header.properties ?? '',
+            bodyLength: prepared.body.length,
+            result,
+            costMs: Date.now() - started,
+          });
+        }
+        return result;
       } catch (err) {
         this.picker.record(mq.brokerName, Date.now() - started, true);
         lastError = err;
@@ -275,6 +304,17 @@ export class Producer implements ClientMember {
     if (options.queue) return options.queue;
     if (options.selector) return options.selector(queues, options.arg as A);
     return this.picker.pick(queues);
+  }
+
+  /**
+   * The writable queues of a topic already sent to and routed, without an await: the
+   * per-message path (publishQueues handles the rest).
+   */
+  private knownQueues(topic: string): MessageQueue[] | undefined {
+    if (!this.sentTopics.has(topic)) return undefined;
+    const route = this.client.routes.cached(topic);
+    const queues = route && this.queueCache.get(route);
+    return queues && queues.length > 0 ? queues : undefined;
   }
 
   /** The topic's writable queues; a topic unknown to the name server uses TBW102's brokers. */

@@ -40,6 +40,8 @@ import { compareQueues, queueJson, queueKey } from './message-queue';
 import { LocalOffsetStore, type OffsetStore, RemoteOffsetStore } from './offset-store';
 import { ProcessQueue } from './process-queue';
 import { Producer } from './producer';
+import type { TraceDispatcher, TraceOptions } from './trace/trace-dispatcher';
+import { createTraceDispatcher, traceListener } from './trace/trace-hooks';
 import { subscribeQueues } from './route';
 import { matchesSubscription } from './subscription';
 
@@ -47,7 +49,7 @@ export type MessageModel = 'CLUSTERING' | 'BROADCASTING';
 export type ConsumeFromWhere =
   'CONSUME_FROM_LAST_OFFSET' | 'CONSUME_FROM_FIRST_OFFSET' | 'CONSUME_FROM_TIMESTAMP';
 
-export interface PushConsumerOptions extends ClientOptions {
+export interface PushConsumerOptions extends ClientOptions, TraceOptions {
   consumerGroup: string;
   /** CLUSTERING (default): each message to one member; BROADCASTING: to every member. */
   messageModel?: MessageModel;
@@ -106,6 +108,8 @@ export class PushConsumer implements ClientMember, ConsumeHost {
   private rebalancing: Promise<void> | undefined;
   private rebalanceAgain = false;
   private readonly startedAt = Date.now();
+  /** Writes SubBefore/SubAfter trace records when `enableMsgTrace` is set. */
+  private readonly trace: TraceDispatcher | undefined;
 
   constructor(private readonly options: PushConsumerOptions) {
     this.group = options.consumerGroup;
@@ -121,8 +125,14 @@ export class PushConsumer implements ClientMember, ConsumeHost {
           this.group,
         );
     this.retryProducer = new Producer(
-      { ...options, producerGroup: INNER_PRODUCER_GROUP },
+      { ...options, producerGroup: INNER_PRODUCER_GROUP, enableMsgTrace: false },
       this.client,
+    );
+    this.trace = createTraceDispatcher(
+      options,
+      this.group,
+      this.client.logger,
+      (producerGroup) => new Producer({ ...options, producerGroup, enableMsgTrace: false }),
     );
   }
 
@@ -144,7 +154,9 @@ export class PushConsumer implements ClientMember, ConsumeHost {
     this.orderly = false;
     this.consumeService = new ConcurrentConsumeService(
       this,
-      listener,
+      this.trace
+        ? traceListener(this.trace, this.group, listener, (s) => s === 'CONSUME_SUCCESS')
+        : listener,
       this.options.consumeConcurrency ?? 20,
     );
   }
@@ -154,7 +166,9 @@ export class PushConsumer implements ClientMember, ConsumeHost {
     this.orderly = true;
     this.consumeService = new OrderlyConsumeService(
       this,
-      listener,
+      this.trace
+        ? traceListener(this.trace, this.group, listener, (s) => s === 'SUCCESS')
+        : listener,
       this.options.suspendCurrentQueueTimeMillis ?? 1000,
     );
   }
@@ -186,6 +200,7 @@ export class PushConsumer implements ClientMember, ConsumeHost {
     this.client.onRequest(RequestCode.RESET_CONSUMER_CLIENT_OFFSET, (r) => this.onResetOffset(r));
     this.client.onRequest(RequestCode.GET_CONSUMER_RUNNING_INFO, (r) => this.runningInfo(r));
     await this.client.start();
+    await this.trace?.start();
     await this.rebalance();
     this.client.every(this.options.rebalanceIntervalMs ?? 20_000, () => this.rebalance());
     this.client.every(this.options.persistConsumerOffsetIntervalMs ?? 5000, () =>
@@ -204,6 +219,7 @@ export class PushConsumer implements ClientMember, ConsumeHost {
     const owned = [...this.processQueues.values()];
     for (const { pq } of owned) pq.dropped = true;
     await this.consumeService?.idle();
+    await this.trace?.shutdown();
     await this.persistOffsets(true);
     if (this.orderly && this.clustering) await this.unlock(owned.map((o) => o.mq));
     this.processQueues.clear();
