@@ -1,9 +1,10 @@
 import type { Logger } from '../../common/logger';
-import { encodeProperties, MessageConst } from '../../common/message/properties';
+import { MessageConst } from '../../common/message/properties';
 import { decodeRecord, type MessageRecord } from '../../common/message/record';
 import { SCHEDULE_TOPIC, TRANS_HALF_TOPIC } from '../metadata/system-topics';
 import type { MessageStore } from '../store/message-store';
 import type { MessageToStore } from '../store/message-types';
+import { realTarget, toMessageToStore } from '../store/restored-message';
 import { GetMessageStatus, isStored, PutMessageStatus } from '../store/status';
 import { parseDelayLevels } from '../store/store-config';
 import { DelayOffsetTable } from './delay-offset-table';
@@ -223,31 +224,22 @@ export class ScheduleMessageService {
 
   /** Re-stores one parked message in its real topic; false if the store refused it for now. */
   private async deliver(record: MessageRecord): Promise<boolean> {
-    const props = record.properties;
-    const topic = props.get(MessageConst.REAL_TOPIC);
-    const queueId = Number(props.get(MessageConst.REAL_QID));
-    if (topic === undefined || !Number.isInteger(queueId) || queueId < 0) {
+    const target = realTarget(record);
+    if (!target) {
       this.logger.error(
-        { offset: record.physicalOffset, topic, queueId },
+        {
+          offset: record.physicalOffset,
+          topic: record.properties.get(MessageConst.REAL_TOPIC),
+          queueId: record.properties.get(MessageConst.REAL_QID),
+        },
         'delay message without a valid REAL_TOPIC/REAL_QID, skipped',
       );
       return true;
     }
+    const { topic } = target;
     if (topic === TRANS_HALF_TOPIC) return true;
-    props.delete(MessageConst.DELAY);
-    const msg: MessageToStore = {
-      topic,
-      queueId,
-      flag: record.flag,
-      sysFlag: record.sysFlag,
-      bornTimestamp: record.bornTimestamp,
-      bornHost: record.bornHost,
-      storeHost: record.storeHost,
-      reconsumeTimes: record.reconsumeTimes,
-      preparedTransactionOffset: record.preparedTransactionOffset,
-      body: record.body,
-      properties: encodeProperties(props),
-    };
+    record.properties.delete(MessageConst.DELAY);
+    const msg: MessageToStore = { ...toMessageToStore(record), ...target };
     const result = await this.store.putMessage(msg);
     if (isStored(result.status)) return true;
     if (

@@ -8,6 +8,7 @@ import type { MessageRecord } from '../../common/message/record';
 import { MessageSysFlag, resetTransactionType } from '../../common/message/sysflag';
 import { TRANS_HALF_TOPIC, TRANS_OP_HALF_TOPIC } from '../metadata/system-topics';
 import type { MessageToStore } from '../store/message-types';
+import { realTarget, toMessageToStore } from '../store/restored-message';
 
 /** Tag of an op message that marks a half message as resolved (TransactionalMessageUtil). */
 export const REMOVE_TAG = 'd';
@@ -35,31 +36,6 @@ export function toHalfMessage(msg: MessageToStore): MessageToStore {
   };
 }
 
-/** The stored half message as a message to put again (same fields, new properties). */
-function reput(record: MessageRecord, props: Map<string, string>): MessageToStore {
-  return {
-    topic: record.topic,
-    queueId: record.queueId,
-    flag: record.flag,
-    sysFlag: record.sysFlag,
-    bornTimestamp: record.bornTimestamp,
-    bornHost: record.bornHost,
-    storeHost: record.storeHost,
-    reconsumeTimes: record.reconsumeTimes,
-    preparedTransactionOffset: record.preparedTransactionOffset,
-    body: record.body,
-    properties: encodeProperties(props),
-  };
-}
-
-/** The real topic and queue of a half message, undefined when its properties lack them. */
-export function realTarget(record: MessageRecord): { topic: string; queueId: number } | undefined {
-  const topic = record.properties.get(MessageConst.REAL_TOPIC);
-  const queueId = Number(record.properties.get(MessageConst.REAL_QID));
-  if (topic === undefined || !Number.isInteger(queueId) || queueId < 0) return undefined;
-  return { topic, queueId };
-}
-
 /** The committed message: real topic and queue, no TRAN_MSG, type COMMIT (EndTransactionProcessor). */
 export function toCommittedMessage(record: MessageRecord): MessageToStore | undefined {
   const target = realTarget(record);
@@ -67,7 +43,7 @@ export function toCommittedMessage(record: MessageRecord): MessageToStore | unde
   const props = new Map(record.properties);
   props.delete(MessageConst.TRAN_MSG);
   return {
-    ...reput(record, props),
+    ...toMessageToStore(record, props),
     ...target,
     sysFlag: resetTransactionType(record.sysFlag, MessageSysFlag.TRANSACTION_COMMIT_TYPE),
     preparedTransactionOffset: record.physicalOffset,
@@ -87,7 +63,7 @@ export function checkTimes(record: MessageRecord): number {
 export function checkedCopy(record: MessageRecord): MessageToStore {
   const props = new Map(record.properties);
   props.set(MessageConst.TRANSACTION_CHECK_TIMES, String(checkTimes(record) + 1));
-  return reput(record, props);
+  return toMessageToStore(record, props);
 }
 
 /** The op message that resolves the half message at `halfQueueOffset`. */

@@ -10,13 +10,13 @@ import type { ProducerManager } from '../client/producer-manager';
 import type { ConsumerOffsetManager } from '../metadata/consumer-offset-manager';
 import { TRANS_HALF_TOPIC, TRANS_OP_HALF_TOPIC } from '../metadata/system-topics';
 import type { PutMessageResult } from '../store/message-types';
+import { realTarget } from '../store/restored-message';
 import { isStored } from '../store/status';
 import {
   checkedCopy,
   checkTimes,
   HALF_QUEUE_ID,
   opOffsets,
-  realTarget,
   TRANS_CHECK_GROUP,
 } from './half-message';
 import { transactionIdOf, type TransactionalMessageStore } from './transactional-message-store';
