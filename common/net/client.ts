@@ -20,13 +20,16 @@ export interface RemotingClientOptions {
  */
 export class RemotingClient {
   private readonly pool = new Map<string, Promise<Connection>>();
+  /** The pool's connections that are established: requests on them skip an await. */
+  private readonly ready = new Map<string, Connection>();
   private closed = false;
 
   constructor(private readonly options: RemotingClientOptions) {}
 
-  async invoke(address: string, cmd: OutgoingCommand, timeoutMs = 3000): Promise<RemotingCommand> {
-    const conn = await this.connection(address);
-    return conn.invoke(cmd, timeoutMs);
+  invoke(address: string, cmd: OutgoingCommand, timeoutMs = 3000): Promise<RemotingCommand> {
+    const ready = this.ready.get(address);
+    if (ready !== undefined) return ready.invoke(cmd, timeoutMs);
+    return this.connection(address).then((conn) => conn.invoke(cmd, timeoutMs));
   }
 
   async invokeOneway(address: string, cmd: OutgoingCommand): Promise<void> {
@@ -40,16 +43,26 @@ export class RemotingClient {
     const existing = this.pool.get(address);
     if (existing) return existing;
     const forget = () => {
-      if (this.pool.get(address) === conn) this.pool.delete(address);
+      if (this.pool.get(address) === conn) {
+        this.pool.delete(address);
+        this.ready.delete(address);
+      }
     };
     const conn = this.connect(address, forget);
     this.pool.set(address, conn);
+    conn.then(
+      (c) => {
+        if (this.pool.get(address) === conn && !c.isClosed) this.ready.set(address, c);
+      },
+      () => undefined,
+    );
     conn.catch(forget);
     return conn;
   }
 
   close(): void {
     this.closed = true;
+    this.ready.clear();
     for (const conn of this.pool.values()) conn.then((c) => c.close()).catch(() => undefined);
     this.pool.clear();
   }

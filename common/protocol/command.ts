@@ -1,5 +1,5 @@
 import { LANGUAGES, OUR_VERSION } from './codes';
-import { type Frame, framePrefix, SerializeType } from './frame';
+import { type Frame, SerializeType, writeFramePrefix } from './frame';
 
 /**
  * A remoting command (`shared/spec/remoting.md` §2): a request or a response, told apart by
@@ -142,6 +142,8 @@ function stringifyExtFields(raw: unknown): Record<string, string> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new CommandError('bad_header', 'extFields is not an object');
   }
+  // Our own clients and Java's send only strings: then the parsed object is the map.
+  if (allStrings(raw as Record<string, unknown>)) return raw as Record<string, string>;
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw)) {
     if (v === null || v === undefined) continue;
@@ -215,33 +217,50 @@ function decodeBinaryExtFields(block: Buffer): Record<string, string> {
 
 // ---------------------------------------------------------------- encoding
 
+/**
+ * Bodies up to this size are copied behind the header into one buffer: one write instead of
+ * two is cheaper than the copy. Larger bodies (pull responses) are sent as they are.
+ */
+const INLINE_BODY_BYTES = 16 * 1024;
+
 /** Encodes a command as buffers to write back to back: prefix+header, then the body parts. */
 export function encodeCommand(cmd: OutgoingCommand): Buffer[] {
-  const header =
-    cmd.serializeType === SerializeType.ROCKETMQ ? encodeBinaryHeader(cmd) : encodeJsonHeader(cmd);
-  const parts: Buffer[] = [];
+  const body = cmd.body;
+  const parts: readonly Buffer[] = body === undefined ? [] : Buffer.isBuffer(body) ? [body] : body;
   let bodyLength = 0;
-  if (cmd.body) {
-    for (const part of Buffer.isBuffer(cmd.body) ? [cmd.body] : cmd.body) {
-      parts.push(part);
-      bodyLength += part.length;
-    }
+  for (const part of parts) bodyLength += part.length;
+  const inline = bodyLength <= INLINE_BODY_BYTES;
+  let head: Buffer;
+  let headerLength: number;
+  if (cmd.serializeType === SerializeType.ROCKETMQ) {
+    const header = encodeBinaryHeader(cmd);
+    headerLength = header.length;
+    head = Buffer.allocUnsafe(8 + headerLength + (inline ? bodyLength : 0));
+    header.copy(head, 8);
+  } else {
+    // Written straight into the frame: no intermediate header buffer.
+    const json = jsonHeader(cmd);
+    headerLength = Buffer.byteLength(json, 'utf8');
+    head = Buffer.allocUnsafe(8 + headerLength + (inline ? bodyLength : 0));
+    head.write(json, 8, 'utf8');
   }
-  const head = Buffer.allocUnsafe(8 + header.length);
-  framePrefix(cmd.serializeType, header.length, bodyLength).copy(head, 0);
-  header.copy(head, 8);
-  return [head, ...parts];
+  writeFramePrefix(head, cmd.serializeType, headerLength, bodyLength);
+  if (!inline) return [head, ...parts];
+  let pos = 8 + headerLength;
+  for (const part of parts) pos += part.copy(head, pos);
+  return [head];
 }
 
 /**
  * The wire form of an extFields map: only present values, every one a string (§1.3: a single
  * non-string value makes Go's decoder drop the whole frame). Handlers are typed to pass
- * strings, but a number or boolean that slips through must not break Go clients.
+ * strings, but a number or boolean that slips through must not break Go clients. The map
+ * itself is used when it is already clean, as it nearly always is.
  */
 function wireExtFields(
   extFields: Record<string, string> | undefined,
 ): Record<string, string> | undefined {
-  if (!extFields) return undefined;
+  if (!extFields || allStrings(extFields)) return extFields;
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(extFields) as [string, unknown][]) {
     if (v === undefined || v === null) continue;
@@ -250,21 +269,25 @@ function wireExtFields(
   return out;
 }
 
-function encodeJsonHeader(cmd: OutgoingCommand): Buffer {
+function allStrings(fields: Record<string, unknown>): boolean {
+  for (const k in fields) {
+    if (typeof fields[k] !== 'string') return false;
+  }
+  return true;
+}
+
+function jsonHeader(cmd: OutgoingCommand): string {
   // Key order as Java's fastjson writes it; every extFields value is a string (§1.3).
-  return Buffer.from(
-    JSON.stringify({
-      code: cmd.code,
-      extFields: wireExtFields(cmd.extFields),
-      flag: cmd.flag,
-      language: cmd.language,
-      opaque: cmd.opaque,
-      remark: cmd.remark,
-      serializeTypeCurrentRPC: 'JSON',
-      version: cmd.version,
-    }),
-    'utf8',
-  );
+  return JSON.stringify({
+    code: cmd.code,
+    extFields: wireExtFields(cmd.extFields),
+    flag: cmd.flag,
+    language: cmd.language,
+    opaque: cmd.opaque,
+    remark: cmd.remark,
+    serializeTypeCurrentRPC: 'JSON',
+    version: cmd.version,
+  });
 }
 
 /** Java writes `code` and `version` as `(short)` casts: keep the low 16 bits, never throw. */

@@ -132,11 +132,21 @@ export function framePrefix(
   headerLength: number,
   bodyLength: number,
 ): Buffer {
+  const prefix = Buffer.allocUnsafe(8);
+  writeFramePrefix(prefix, serializeType, headerLength, bodyLength);
+  return prefix;
+}
+
+/** Writes the frame prefix into the first 8 bytes of `frame`. */
+export function writeFramePrefix(
+  frame: Buffer,
+  serializeType: SerializeType,
+  headerLength: number,
+  bodyLength: number,
+): void {
   if (headerLength > 0x00ffffff) {
     throw new RangeError(`header length ${headerLength} does not fit in 24 bits`);
   }
-  const prefix = Buffer.allocUnsafe(8);
-  prefix.writeInt32BE(4 + headerLength + bodyLength, 0);
-  prefix.writeUInt32BE(((serializeType << 24) | headerLength) >>> 0, 4);
-  return prefix;
+  frame.writeInt32BE(4 + headerLength + bodyLength, 0);
+  frame.writeUInt32BE(((serializeType << 24) | headerLength) >>> 0, 4);
 }

@@ -60,8 +60,13 @@ function parseField(name: string, spec: FieldSpec, raw: string): string | number
       // int64 values beyond 2^53 (Long.MAX_VALUE end timestamps, nanosecond subVersions) are
       // kept as the nearest double: they are only compared, never used as offsets. Values
       // outside int64 are rejected, as Long.parseLong rejects them.
-      const big = INT_PATTERN.test(raw) ? BigInt(raw.trim()) : undefined;
-      if (big === undefined || big < LONG_MIN || big > LONG_MAX) {
+      if (!INT_PATTERN.test(raw))
+        throw new HeaderError(`header field ${name} is not a long: "${raw}"`);
+      // Up to 15 digits the double is exact and far inside int64: no BigInt needed
+      // (`+ 0` turns "-0" into 0, as BigInt would).
+      if (raw.length <= 15) return Number(raw) + 0;
+      const big = BigInt(raw.trim());
+      if (big < LONG_MIN || big > LONG_MAX) {
         throw new HeaderError(`header field ${name} is not a long: "${raw}"`);
       }
       return Number(big);
@@ -83,6 +88,8 @@ function formatField(name: string, spec: FieldSpec, value: unknown): string {
     }
     return String(value);
   }
+  // Safe integers print exactly, never in exponent notation.
+  if (Number.isSafeInteger(value)) return String(value);
   // A long decoded from "9223372036854775807" is the double 2^63: write it back as
   // Long.MAX_VALUE, and never as exponent notation.
   if (value >= 2 ** 63) return LONG_MAX.toString();

@@ -170,6 +170,15 @@ describe('RemotingServer + RemotingClient over TCP', () => {
     expect(received[0].flag & FLAG_ONEWAY).toBe(FLAG_ONEWAY);
   });
 
+  it('delivers, in order, oneway requests written in one tick just before the connection closes', async () => {
+    const conn = await client.connection(t.address);
+    const sent = Array.from({ length: 50 }, (_, i) => String(i));
+    for (const x of sent) conn.invokeOneway(createRequest(NO_REPLY, { x }));
+    conn.close();
+    await waitFor(() => received.length === sent.length);
+    expect(received.map((r) => r.extFields?.x)).toEqual(sent);
+  });
+
   it('answers a code without a handler with REQUEST_CODE_NOT_SUPPORTED and a remark', async () => {
     const res = await client.invoke(t.address, createRequest(4242));
     expect(res.code).toBe(ResponseCode.REQUEST_CODE_NOT_SUPPORTED);

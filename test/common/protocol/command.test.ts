@@ -442,10 +442,20 @@ describe('encodeCommand bodies', () => {
     const parts = [Buffer.from('abc'), Buffer.alloc(0), Buffer.from('defg')];
     const cmd = createRequest(10, { a: '1' }, parts);
     const out = encodeCommand({ ...cmd, opaque: 5 });
-    expect(out.slice(1)).toEqual(parts);
+    expect(out).toHaveLength(1); // a small body is copied behind the header
     const bytes = Buffer.concat(out);
     expect(readPrefix(bytes).totalLength).toBe(bytes.length - 4);
     expect(frameOf(bytes).body?.toString()).toBe('abcdefg');
+  });
+
+  it('sends large body parts as they are, without copying them', () => {
+    const parts = [Buffer.alloc(20_000, 1), Buffer.alloc(30_000, 2)];
+    const out = encodeCommand({ ...createRequest(10, { a: '1' }, parts), opaque: 5 });
+    expect(out.slice(1)).toEqual(parts);
+    expect(out[1].buffer).toBe(parts[0].buffer);
+    const bytes = Buffer.concat(out);
+    expect(readPrefix(bytes).totalLength).toBe(bytes.length - 4);
+    expect(frameOf(bytes).body).toEqual(Buffer.concat(parts));
   });
 
   it('sends a single-buffer body and no body', () => {
