@@ -24,6 +24,14 @@ export function defaultBrokerOwnConfig() {
     httpPort: 10920,
     /** HA port advertised to the name server (listenPort + 1 when 0). */
     haListenPort: 0,
+    /** A slave's fixed master HA address; when empty it is learned from the name server. */
+    haMasterAddress: '',
+    /** SYNC_MASTER: how long a put waits for a slave before FLUSH_SLAVE_TIMEOUT (4.9.3+). */
+    slaveTimeout: 3000,
+    /** Pulls may be steered to a slave (suggestWhichBrokerId, broker-internals.md §5.6). */
+    slaveReadEnable: false,
+    /** Start fenced and take the role from a failover controller (HA_BECOME_* requests). */
+    enableControllerMode: false,
     brokerPermission: 6,
     autoCreateTopicEnable: true,
     autoCreateSubscriptionGroup: true,
@@ -32,8 +40,14 @@ export function defaultBrokerOwnConfig() {
     brokerTopicEnable: true,
     traceTopicEnable: false,
     msgTraceTopicName: 'RMQ_SYS_TRACE_TOPIC',
-    /** Refuse messages marked TRAN_MSG (no transaction service is wired yet when false either). */
+    /** Refuse messages marked TRAN_MSG (half messages of transactions). */
     rejectTransactionMessage: false,
+    /** A half message without an outcome is checked back once it is this old (ms). */
+    transactionTimeOut: 6000,
+    /** How often the master looks for half messages to check back (4.x default, ms). */
+    transactionCheckInterval: 60_000,
+    /** Check-backs per half message before it is rolled back. */
+    transactionCheckMax: 15,
     notifyConsumerIdsChangedEnable: true,
     /** Serve SQL92 subscriptions (off by default, as in RocketMQ). */
     enablePropertyFilter: false,
@@ -42,6 +56,8 @@ export function defaultBrokerOwnConfig() {
     registerNameServerPeriod: 30_000,
     registerBrokerTimeoutMills: 6000,
     flushConsumerOffsetInterval: 5000,
+    /** How often the delay levels' progress is written to delayOffset.json. */
+    flushDelayOffsetInterval: 10_000,
     /** A client silent this long (no heartbeat) is dropped (RocketMQ hard-codes 120 s). */
     channelExpiredTimeout: 120_000,
     /** An orderly-consumption queue lock expires after this long without renewal. */

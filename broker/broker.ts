@@ -18,7 +18,8 @@ import { metadataPaths } from './metadata/config-file';
 import { ConsumerOffsetManager } from './metadata/consumer-offset-manager';
 import { SubscriptionGroupManager } from './metadata/subscription-group-manager';
 import { TopicConfigManager } from './metadata/topic-config-manager';
-import { createBrokerMetrics } from './metrics';
+import { HaService } from './ha/ha-service';
+import { createBrokerMetrics, registerScrapeTimeMetrics } from './metrics';
 import { BrokerStats } from './stats/broker-stats';
 import { NamesrvRegistration } from './namesrv-registration';
 import { AdminProcessor } from './processor/admin-processor';
@@ -28,6 +29,12 @@ import { PullMessageProcessor } from './processor/pull-processor';
 import { QueryMessageProcessor } from './processor/query-processor';
 import { QueueOffsetProcessor } from './processor/queue-offset-processor';
 import { SendMessageProcessor } from './processor/send-processor';
+import { BrokerConfigProcessor } from './processor/broker-config-processor';
+import { ResetOffsetProcessor } from './processor/reset-offset-processor';
+import { SendBackProcessor } from './processor/send-back-processor';
+import { TransactionService } from './transaction/transaction-service';
+import { ScheduleMessageService } from './schedule/schedule-message-service';
+import { brokerConfigUpdatesPath } from './broker-config-updates';
 import type { MessageStore } from './store/message-store';
 import { storePaths } from './store/store-config';
 
@@ -43,6 +50,9 @@ export class Broker {
   readonly ctx: BrokerContext;
   readonly send: SendMessageProcessor;
   readonly registry: Registry;
+  readonly ha: HaService;
+  readonly schedule: ScheduleMessageService;
+  readonly transactions: TransactionService;
   private readonly hold = new PullRequestHoldService();
   private readonly remoting: RemotingServer;
   private readonly outbound: RemotingClient;
@@ -74,12 +84,12 @@ export class Broker {
       metrics: createBrokerMetrics(this.registry, {
         heldPulls: () => this.hold.size,
         connections: () => this.remoting.openConnections.size,
-        consumerLag: () => this.consumerLag(),
       }),
       stats: new BrokerStats(),
       storeHost: { ip: config.brokerIP1, port: config.listenPort },
       registerBroker: () => this.registration.registerAll(),
     };
+    registerScrapeTimeMetrics(this.registry, this.ctx);
     this.remoting = new RemotingServer({
       logger,
       metrics: createRemotingMetrics(this.registry),
@@ -89,12 +99,12 @@ export class Broker {
     this.outbound = new RemotingClient({ logger });
     this.registration = new NamesrvRegistration(
       this.outbound,
-      namesrvAddresses(config),
+      () => namesrvAddresses(config),
       () => ({
         brokerName: config.brokerName,
         brokerAddr: this.brokerAddr,
         clusterName: config.brokerClusterName,
-        haServerAddr: `${config.brokerIP1}:${config.haListenPort || this.listenPort + 1}`,
+        haServerAddr: this.ha.haServerAddr,
         brokerId: config.brokerId,
         compressed: false,
       }),
@@ -104,8 +114,20 @@ export class Broker {
       }),
       logger,
       config.registerBrokerTimeoutMills,
+      (masterAddr, haServerAddr) => this.ha.onRegistered(masterAddr, haServerAddr),
     );
+    this.ha = new HaService(this.ctx, this.outbound, this.registry);
+    this.ctx.replication = this.ha;
     this.send = new SendMessageProcessor(this.ctx);
+    this.transactions = new TransactionService(this.ctx);
+    this.send.preparedMessageHandler = this.transactions.putHalfMessage;
+    this.schedule = new ScheduleMessageService(
+      store,
+      paths.delayOffset,
+      config,
+      logger.child({ module: 'schedule' }),
+    );
+    this.ctx.schedule = this.schedule;
     this.registerProcessors();
   }
 
@@ -130,6 +152,8 @@ export class Broker {
     const pull = new PullMessageProcessor(ctx, this.hold);
     const admin = new AdminProcessor(ctx);
     const query = new QueryMessageProcessor(ctx.store);
+    const sendBack = new SendBackProcessor(ctx);
+    const brokerConfig = new BrokerConfigProcessor(ctx, brokerConfigUpdatesPath(ctx.config));
     const table: [number, RequestHandler][] = [
       [RequestCode.SEND_MESSAGE, this.send.handle],
       [RequestCode.SEND_MESSAGE_V2, this.send.handle],
@@ -155,7 +179,11 @@ export class Broker {
       [RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG, admin.getAllSubscriptionGroupConfig],
       [RequestCode.DELETE_SUBSCRIPTIONGROUP, admin.deleteSubscriptionGroup],
       [RequestCode.GET_BROKER_RUNTIME_INFO, admin.getBrokerRuntimeInfo],
-      [RequestCode.GET_BROKER_CONFIG, admin.getBrokerConfig],
+      [RequestCode.GET_BROKER_CONFIG, brokerConfig.getBrokerConfig],
+      [RequestCode.UPDATE_BROKER_CONFIG, brokerConfig.updateBrokerConfig],
+      [RequestCode.CONSUMER_SEND_MSG_BACK, sendBack.handle],
+      [RequestCode.END_TRANSACTION, this.transactions.endTransaction],
+      [RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, new ResetOffsetProcessor(ctx).handle],
       [RequestCode.GET_TOPIC_STATS_INFO, admin.getTopicStatsInfo],
       [RequestCode.GET_CONSUME_STATS, admin.getConsumeStats],
       [RequestCode.GET_CONSUMER_CONNECTION_LIST, admin.getConsumerConnectionList],
@@ -163,6 +191,7 @@ export class Broker {
       [RequestCode.QUERY_TOPIC_CONSUME_BY_WHO, admin.queryTopicConsumeByWho],
     ];
     for (const [code, handler] of table) remoting.register(code, this.timed(code, handler));
+    for (const [code, handler] of this.ha.handlers()) remoting.register(code, handler);
     // Held pulls would swamp the latency histogram: PULL_MESSAGE is not timed.
     remoting.register(RequestCode.PULL_MESSAGE, pull.handle);
   }
@@ -191,9 +220,10 @@ export class Broker {
     await ctx.subscriptionGroups.load();
     await ctx.offsets.load();
     await ctx.store.start();
-    ctx.store.onMessageArrived((topic, queueId, logicOffset, tagsCode) =>
-      this.hold.notifyMessageArriving(topic, queueId, logicOffset, tagsCode),
-    );
+    ctx.store.onMessageArrived((topic, queueId, logicOffset, tagsCode) => {
+      this.hold.notifyMessageArriving(topic, queueId, logicOffset, tagsCode);
+      this.ha.server.notifyNewData();
+    });
     this.remoting.onConnectionClosed((conn) => {
       ctx.consumers.connectionClosed(conn);
       ctx.producers.connectionClosed(conn);
@@ -204,6 +234,9 @@ export class Broker {
     // Java clients up to 4.4 send to the "VIP channel" on listenPort − 2.
     const vipPort = this.listenPort - 2;
     if (vipPort > 0) await this.remoting.listen(vipPort, config.bindAddress);
+    await this.ha.start(this.listenPort);
+    await this.schedule.start();
+    this.transactions.start();
 
     ctx.offsets.start(config.flushConsumerOffsetInterval);
     ctx.stats.start();
@@ -246,23 +279,15 @@ export class Broker {
     this.outbound.close();
     this.hold.releaseAll();
     await this.remoting.close();
+    await this.schedule.stop();
+    await this.transactions.stop();
+    await this.ha.stop();
     await ctx.offsets.stop();
     await ctx.topics.flush();
     await ctx.subscriptionGroups.flush();
     await ctx.store.shutdown();
     await this.http?.close();
     ctx.logger.info('broker stopped');
-  }
-
-  private *consumerLag(): Generator<{ group: string; topic: string; lag: number }> {
-    const { offsets, store } = this.ctx;
-    for (const { group, topic, queues } of offsets.entries()) {
-      let lag = 0;
-      for (const [queueId, offset] of queues) {
-        lag += Math.max(0, store.getMaxOffsetInQueue(topic, queueId) - offset);
-      }
-      yield { group, topic, lag };
-    }
   }
 
   /** NOTIFY_CONSUMER_IDS_CHANGED (oneway) to every member of a group whose membership changed. */

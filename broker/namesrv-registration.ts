@@ -19,11 +19,14 @@ export class NamesrvRegistration {
 
   constructor(
     remoting: RemotingClient,
-    private readonly addresses: readonly string[],
+    /** Read on every round: `namesrvAddr` may change at run time (UPDATE_BROKER_CONFIG). */
+    private readonly addresses: () => readonly string[],
     private readonly header: () => RegisterBrokerHeader,
     private readonly body: () => RegisterBrokerBody,
     private readonly logger: Logger,
     timeoutMs: number,
+    /** Hears each name server's answer (a slave learns its master from it, §5.1). */
+    private readonly onAnswer?: (masterAddr?: string, haServerAddr?: string) => void,
   ) {
     this.client = new NamesrvClient(remoting, timeoutMs);
   }
@@ -51,7 +54,7 @@ export class NamesrvRegistration {
     await this.running;
     const { brokerName, brokerAddr, clusterName, brokerId } = this.header();
     await Promise.all(
-      this.addresses.map((addr) =>
+      this.addresses().map((addr) =>
         this.client
           .unregisterBroker(addr, { brokerName, brokerAddr, clusterName, brokerId })
           .then(() => this.logger.info({ namesrv: addr }, 'unregistered from name server'))
@@ -82,9 +85,10 @@ export class NamesrvRegistration {
     const header = this.header();
     const body = this.body();
     await Promise.all(
-      this.addresses.map(async (addr) => {
+      this.addresses().map(async (addr) => {
         try {
-          await this.client.registerBroker(addr, header, body);
+          const answer = await this.client.registerBroker(addr, header, body);
+          this.onAnswer?.(answer.masterAddr, answer.haServerAddr);
           this.logger.debug({ namesrv: addr }, 'registered with name server');
         } catch (err) {
           this.logger.warn(

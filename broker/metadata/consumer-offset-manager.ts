@@ -116,7 +116,18 @@ export class ConsumerOffsetManager {
     return this.file.persist(() => this.render());
   }
 
-  private render(): string {
+  /**
+   * A slave takes the master's offsets (SlaveSynchronize, broker-internals.md §5.5): `text` is
+   * a GET_ALL_CONSUMER_OFFSET body; its entries replace the local ones of the same key.
+   * Throws on a body that does not parse.
+   */
+  mergeFrom(text: string): void {
+    for (const [key, queues] of parseOffsetFile(text).offsetTable) this.table.set(key, queues);
+    this.dirty = true;
+  }
+
+  /** The consumerOffset.json text, also the GET_ALL_CONSUMER_OFFSET body. */
+  render(): string {
     const offsetTable: Record<string, Record<string, number>> = {};
     for (const [key, queues] of this.table) {
       offsetTable[key] = Object.fromEntries([...queues].map(([q, o]) => [String(q), o]));

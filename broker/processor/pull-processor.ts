@@ -112,7 +112,9 @@ export class PullMessageProcessor {
     const code = responseCodeOf(result.status, h.queueOffset);
 
     // The commit rides on the first processing only, whatever the outcome (§7.2 step 6).
-    if (allowSuspend && (h.sysFlag & PullSysFlag.COMMIT_OFFSET) !== 0) {
+    // A slave ignores the commit riding on a pull (§5.6, §11.1).
+    const onMaster = store.brokerRole !== 'SLAVE';
+    if (allowSuspend && onMaster && (h.sysFlag & PullSysFlag.COMMIT_OFFSET) !== 0) {
       this.ctx.offsets.commit(h.consumerGroup, h.topic, h.queueId, h.commitOffset);
     }
     if (
@@ -129,7 +131,13 @@ export class PullMessageProcessor {
         });
       });
     }
-    return this.respond(request, h, code, result);
+    // §5.6: with slaveReadEnable, cold reads go to the group's slow-consumption broker.
+    const suggest = !config.slaveReadEnable
+      ? 0
+      : result.suggestPullingFromSlave
+        ? groupConfig.whichBrokerWhenConsumeSlowly
+        : groupConfig.brokerId;
+    return this.respond(request, h, code, result, suggest);
   }
 
   private subscriptionOf(h: PullHeader, broadcastAllowed: boolean): SubscriptionData {
@@ -175,6 +183,7 @@ export class PullMessageProcessor {
     h: PullHeader,
     code: number,
     result: GetMessageResult,
+    suggestWhichBrokerId: number,
   ): OutgoingCommand {
     if (code === ResponseCode.SUCCESS) {
       const labels = { topic: h.topic, group: h.consumerGroup };
@@ -185,7 +194,7 @@ export class PullMessageProcessor {
     return createResponse(request, code, {
       remark: result.status,
       extFields: PullMessageResponseHeader.encode({
-        suggestWhichBrokerId: 0,
+        suggestWhichBrokerId,
         nextBeginOffset: result.nextBeginOffset,
         minOffset: result.minOffset,
         maxOffset: result.maxOffset,

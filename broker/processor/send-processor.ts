@@ -1,7 +1,13 @@
 import { decodeBatchBody } from '../../common/message/batch';
 import { RecordError } from '../../common/message/errors';
 import { normalizeIPv4 } from '../../common/message/host';
-import { appendProperties, getProperty, MessageConst } from '../../common/message/properties';
+import {
+  appendProperties,
+  decodeProperties,
+  encodeProperties,
+  getProperty,
+  MessageConst,
+} from '../../common/message/properties';
 import { MessageSysFlag, transactionType } from '../../common/message/sysflag';
 import type { Connection } from '../../common/net/connection';
 import { Perm, type TopicConfig } from '../../common/protocol/bodies';
@@ -102,8 +108,18 @@ export class SendMessageProcessor {
       properties: appendProperties(header.properties ?? '', this.clusterProperty),
     };
     const result = batch ? await this.putBatch(base, body) : await this.putOne(base);
+    await this.awaitSlave(result, base.properties);
     return this.respond(request, result, base, batch);
   };
+
+  /** SYNC_MASTER (broker-internals.md §5.4): a stored put is answered once a slave has it. */
+  private async awaitSlave(result: PutMessageResult, properties: string): Promise<void> {
+    const { replication, store } = this.ctx;
+    if (replication === undefined || result.status !== PutMessageStatus.PUT_OK) return;
+    if (store.brokerRole !== 'SYNC_MASTER') return;
+    if (getProperty(properties, MessageConst.WAIT) === 'false') return;
+    result.status = await replication.waitForReplication(result.wroteOffset + result.wroteBytes);
+  }
 
   /** Topic config, topic and queue the message goes to (auto-creation, DLQ routing). */
   private async resolveTarget(
@@ -121,7 +137,12 @@ export class SendMessageProcessor {
     }
     let config = topics.get(h.topic);
     if (!config && isRetryTopic(h.topic)) {
-      config = await topics.getOrCreate(h.topic, 1, Perm.READ | Perm.WRITE);
+      const group = this.ctx.subscriptionGroups.get(h.topic.slice(RETRY_GROUP_TOPIC_PREFIX.length));
+      config = await topics.getOrCreate(
+        h.topic,
+        group?.retryQueueNums ?? 1,
+        Perm.READ | Perm.WRITE,
+      );
     }
     if (!config) {
       config = await topics.createFromTemplate(
@@ -184,6 +205,11 @@ export class SendMessageProcessor {
       { group, reconsumeTimes: h.reconsumeTimes, maxReconsumeTimes },
       'retry message exhausted its reconsume times, stored into the DLQ',
     );
+    // A dead letter is stored at once: the client's DELAY (3 + reconsumeTimes) is dropped, as
+    // Java's setDelayTimeLevel(0) does.
+    const props = decodeProperties(h.properties ?? '');
+    props.delete(MessageConst.DELAY);
+    h.properties = encodeProperties(props);
     return { config: dlqConfig, topic: dlq, queueId: 0 };
   }
 

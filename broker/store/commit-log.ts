@@ -31,8 +31,12 @@ import { isNoSpaceError, type StoreIO } from './store-io';
 
 /** Capacity of a write chunk (a larger record gets a chunk of its own size). */
 const CHUNK_SIZE = 4 * 1024 * 1024;
-/** Written chunks kept in memory for readers of the newest data. */
-const TAIL_CACHE_BYTES = 64 * 1024 * 1024;
+/**
+ * Written chunks kept in memory for readers of the newest data. Readers and the dispatcher stay
+ * within a few chunks of the end; older data comes from the page cache. This budget is the
+ * largest part of the broker's resident memory (issue 9: below 200 MiB), so it is kept small.
+ */
+const TAIL_CACHE_BYTES = 32 * 1024 * 1024;
 /** Bytes read from a file per step by recovery and the dispatcher. */
 export const SCAN_READ_SIZE = 4 * 1024 * 1024;
 const OS_PAGE_SIZE = 4096;
@@ -81,6 +85,8 @@ export interface CommitLogOptions {
   logger: Logger;
   /** Called after bytes reached the kernel (sync flush: after they became durable). */
   onReadable(): void;
+  /** Called after each successful fdatasync round with how long it took (metrics). */
+  onFlushed?(seconds: number): void;
 }
 
 export class CommitLog {
@@ -191,6 +197,24 @@ export class CommitLog {
         this.kickWriter();
       });
     }
+  }
+
+  /**
+   * Appends bytes replicated from a master (§5.2) at the current end: raw CommitLog bytes that
+   * may start or end mid-record but never cross a file end. `pending.complete` is called once
+   * they are in the kernel.
+   */
+  appendReplicated(data: Buffer, pending: PendingAppend): void {
+    const fileRemain = this.fileSize - (this.endOffset % this.fileSize);
+    if (data.length > fileRemain) {
+      throw new Error(
+        `replicated bytes at ${this.endOffset} (${data.length}) cross the file end (${fileRemain} left)`,
+      );
+    }
+    const chunk = this.chunkWithRoom(data.length);
+    data.copy(chunk.buf, chunk.filled);
+    this.commitAppend(data.length, 0, pending);
+    if (data.length === fileRemain) chunk.endsFile = true;
   }
 
   /** The current chunk if it has `room` bytes left in it and its file, else a new one. */
@@ -412,12 +436,14 @@ export class CommitLog {
   private async flushWritten(): Promise<boolean> {
     const target = this.writtenOffset;
     const timestamp = this.lastWrittenTimestamp;
+    const started = performance.now();
     try {
       await this.files.flush();
     } catch (err) {
       this.logger.error({ err, target }, 'CommitLog fdatasync failed');
       return false;
     }
+    this.opts.onFlushed?.((performance.now() - started) / 1000);
     if (target > this.flushedOffset) {
       this.flushedOffset = target;
       if (timestamp > 0) this.opts.checkpoint.physicMsgTimestamp = timestamp;

@@ -43,6 +43,7 @@ import {
 import { ReputService } from './reput-service';
 import { GetMessageStatus, PutMessageStatus } from './status';
 import {
+  type BrokerRole,
   type StoreConfig,
   type StorePaths,
   StoreError,
@@ -77,7 +78,10 @@ export class DefaultMessageStore implements MessageStore {
   private readonly syncFlush: boolean;
   private readonly delayLevels: number[];
   private readonly listeners: MessageArrivedListener[] = [];
+  private readonly flushListeners: ((seconds: number) => void)[] = [];
   private state: State = 'new';
+  /** Starts as configured; failover changes it (§5.1, DESIGN "Failover keeps one writer"). */
+  private role: BrokerRole;
   private checkpoint!: StoreCheckpoint;
   private commitLog!: CommitLog;
   private queues!: ConsumeQueueTable;
@@ -106,6 +110,7 @@ export class DefaultMessageStore implements MessageStore {
     validateStoreConfig(config);
     this.paths = storePaths(config);
     this.syncFlush = config.flushDiskType === 'SYNC_FLUSH';
+    this.role = config.brokerRole;
     this.delayLevels = parseDelayLevels(config.messageDelayLevel);
     this.memoryForHotData = os.totalmem() * (config.accessMessageInMemoryMaxRatio / 100);
   }
@@ -128,6 +133,9 @@ export class DefaultMessageStore implements MessageStore {
       checkpoint: this.checkpoint,
       logger,
       onReadable: () => this.reput.wake(),
+      onFlushed: (seconds) => {
+        for (const listener of this.flushListeners) listener(seconds);
+      },
     });
     this.queues = new ConsumeQueueTable(
       io,
@@ -378,7 +386,7 @@ export class DefaultMessageStore implements MessageStore {
   private refuse(): PutMessageResult | undefined {
     if (this.state !== 'running')
       return this.failed(PutMessageStatus.SERVICE_NOT_AVAILABLE, 'message store is not running');
-    if (this.config.brokerRole === 'SLAVE') {
+    if (this.role === 'SLAVE') {
       return this.failed(PutMessageStatus.SERVICE_NOT_AVAILABLE, 'a slave does not accept puts');
     }
     if (this.clean.diskFull) {
@@ -834,6 +842,69 @@ export class DefaultMessageStore implements MessageStore {
     return this.commitLog.maxOffset();
   }
 
+  // ---------------------------------------------------------------- replication (§5)
+
+  setBrokerRole(role: BrokerRole): void {
+    // A slave's puts never ran: the next queue offsets come from what it dispatched.
+    if (this.role === 'SLAVE' && role !== 'SLAVE') this.rebuildQueueOffsets();
+    this.role = role;
+  }
+
+  get brokerRole(): BrokerRole {
+    return this.role;
+  }
+
+  getCommitLogData(offset: number, maxLength: number): Promise<Buffer | undefined> {
+    return this.commitLog.readSlice(offset, maxLength, Number.MAX_SAFE_INTEGER);
+  }
+
+  appendReplicated(offset: number, data: Buffer): Promise<void> {
+    const log = this.commitLog;
+    if (this.state !== 'running') return Promise.reject(new StoreError('store is not running'));
+    if (offset !== log.maxOffset()) {
+      return Promise.reject(
+        new StoreError(
+          `replicated bytes start at ${offset}, the CommitLog ends at ${log.maxOffset()}`,
+        ),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      log.appendReplicated(data, {
+        end: offset + data.length,
+        complete: (err) => (err === undefined ? resolve() : reject(err)),
+      });
+    });
+  }
+
+  async startCommitLogAt(offset: number): Promise<void> {
+    if (this.commitLog.maxOffset() !== 0 || !this.commitLog.files.isEmpty) {
+      throw new StoreError('only an empty CommitLog can start past offset 0');
+    }
+    await this.truncateCommitLog(offset);
+  }
+
+  async truncateCommitLog(offset: number): Promise<void> {
+    const log = this.commitLog;
+    await log.drainWrites();
+    await this.reput.pause();
+    try {
+      const before = log.maxOffset();
+      await log.truncateTo(offset);
+      for (const cq of this.queues.all()) {
+        if (cq.lastPhysicalEnd() > offset) await cq.truncateDirty(offset);
+      }
+      this.rebuildQueueOffsets();
+      this.logger.warn({ offset, before }, 'CommitLog and consume queues truncated');
+    } finally {
+      this.reput.resumeAt(offset);
+    }
+  }
+
+  async lastCompleteRecordEnd(): Promise<number> {
+    await this.commitLog.flushAll();
+    return this.reput.dispatchComplete();
+  }
+
   async deleteTopics(topics: Iterable<string>): Promise<void> {
     for (const topic of topics) {
       await this.queues.deleteTopic(topic);
@@ -847,6 +918,10 @@ export class DefaultMessageStore implements MessageStore {
 
   onMessageArrived(listener: MessageArrivedListener): void {
     this.listeners.push(listener);
+  }
+
+  onFlushed(listener: (seconds: number) => void): void {
+    this.flushListeners.push(listener);
   }
 
   /**

@@ -5,6 +5,7 @@
  */
 import type { MessageArrivedListener, MessageToStore, PutMessageResult } from './message-types';
 import type { GetMessageStatus } from './status';
+import type { BrokerRole } from './store-config';
 
 /**
  * Decides which messages a pull returns (broker-internals.md §12): first on the ConsumeQueue
@@ -88,6 +89,31 @@ export interface MessageStore {
   deleteTopics(topics: Iterable<string>): Promise<void>;
   /** Called once per message as it becomes readable through its ConsumeQueue. */
   onMessageArrived(listener: MessageArrivedListener): void;
+  /** Called after each CommitLog flush (fdatasync) with its duration in seconds. */
+  onFlushed(listener: (seconds: number) => void): void;
+  // Replication (broker-internals.md §5): what the HA service and failover need.
+
+  /** The role puts are checked against; a SLAVE refuses them (SERVICE_NOT_AVAILABLE). */
+  readonly brokerRole: BrokerRole;
+  /**
+   * Changes the role; a slave becoming master continues each queue after the last entry it
+   * dispatched, so call {@link lastCompleteRecordEnd} (which dispatches everything) first.
+   */
+  setBrokerRole(role: BrokerRole): void;
+  /** Up to `maxLength` raw readable CommitLog bytes from `offset`, never across a file end. */
+  getCommitLogData(offset: number, maxLength: number): Promise<Buffer | undefined>;
+  /**
+   * Appends raw bytes from a master at `offset`, which must be the CommitLog's end; the
+   * dispatcher builds ConsumeQueues and indexes from them. Resolves once they are in the kernel.
+   */
+  appendReplicated(offset: number, data: Buffer): Promise<void>;
+  /** An empty CommitLog starts at `offset` (a new slave copies only the master's last file). */
+  startCommitLogAt(offset: number): Promise<void>;
+  /** Drops CommitLog bytes from `offset` on, with the ConsumeQueue entries pointing there. */
+  truncateCommitLog(offset: number): Promise<void>;
+  /** End of the last complete record (a slave's CommitLog may end mid-record). */
+  lastCompleteRecordEnd(): Promise<number>;
+
   /** Store figures for GET_BROKER_RUNTIME_INFO and metrics (§14.1 key names). */
   runtimeInfo(): Record<string, string>;
 }

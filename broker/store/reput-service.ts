@@ -143,6 +143,34 @@ export class ReputService {
     }
   }
 
+  /**
+   * Dispatches every complete record now readable and returns the end of the last one: on a
+   * slave the CommitLog may end mid-record, and that end is where a promotion cuts it.
+   */
+  async dispatchComplete(): Promise<number> {
+    for (;;) {
+      const from = this.reputFromOffset;
+      this.wake();
+      await this.running;
+      if (this.reputFromOffset === from) return from;
+    }
+  }
+
+  /** Stops dispatching (after the round in progress) until {@link resumeAt}. */
+  async pause(): Promise<void> {
+    this.stopped = true;
+    await this.running;
+  }
+
+  /** Dispatches again, from `offset` at the latest (the CommitLog was cut there). */
+  resumeAt(offset: number): void {
+    this.reputFromOffset = Math.min(this.reputFromOffset, offset);
+    this.hints = [];
+    this.hintHead = 0;
+    this.stopped = false;
+    this.wake();
+  }
+
   /** Stops after the round in progress. */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -197,8 +225,14 @@ export class ReputService {
           pos = log.rollNextFile(base + pos) - base;
           break;
         }
-        const total = slice.length - pos >= 4 ? slice.readInt32BE(pos) : 0;
-        if (total > 0 && pos + total > slice.length && base + pos + total <= end) {
+        const remain = slice.length - pos;
+        const total = remain >= 4 ? slice.readInt32BE(pos) : 0;
+        const fitsFile = total > 0 && base + pos + total <= log.rollNextFile(base + pos);
+        // A slave receives records in pieces (§5.2): an incomplete last record waits for the rest.
+        if (base + slice.length >= end && (remain < 8 || (fitsFile && base + pos + total > end))) {
+          break;
+        }
+        if (fitsFile && pos + total > slice.length && base + pos + total <= end) {
           if (pos === 0) {
             // A record longer than one read: read it whole.
             const whole = await log.readSlice(base, total, end);
@@ -215,6 +249,8 @@ export class ReputService {
         pos = log.rollNextFile(base + pos) - base;
         break;
       }
+      // Nothing complete to dispatch: the tail record is still arriving.
+      if (pos === 0) return;
       this.reputFromOffset = base + pos;
       this.releaseWaiters();
       await this.writeTouched();

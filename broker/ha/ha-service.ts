@@ -1,0 +1,295 @@
+/**
+ * A broker's part in replication and failover: its role (MASTER, SLAVE, or FENCED until told),
+ * its epoch history, the HA server it streams from as master, the HA client and metadata sync
+ * it runs as slave, and the HA_* admin requests a failover controller drives it with.
+ *
+ * Classic mode takes the role from `brokerRole`/`brokerId`; a slave learns its master from the
+ * name server's registration answer or `haMasterAddress` (§5.1). With `enableControllerMode` a
+ * broker starts FENCED (refusing writes) and waits for HA_BECOME_MASTER / HA_BECOME_SLAVE.
+ * Role changes are serialized; a change with an epoch below the local one is refused, and a
+ * master told of a higher epoch stops accepting writes before anything else happens.
+ */
+import { join } from 'node:path';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../../common/logger';
+import type { RemotingClient } from '../../common/net/client';
+import type { RequestHandler } from '../../common/net/connection';
+import { encodeJsonBody } from '../../common/protocol/bodies';
+import { RequestCode, ResponseCode } from '../../common/protocol/codes';
+import { createRequest, createResponse } from '../../common/protocol/command';
+import { RemotingError } from '../../common/protocol/errors';
+import {
+  type BecomeMasterRequest,
+  type BecomeSlaveRequest,
+  decodeBecomeMaster,
+  decodeBecomeSlave,
+  decodeEpochHistory,
+  HaRequestCode,
+  type HaRole,
+  type HaStatus,
+} from '../../common/protocol/ha-bodies';
+import type { BrokerContext } from '../broker-context';
+import { storePaths } from '../store/store-config';
+import { PutMessageStatus } from '../store/status';
+import { EpochFile, truncationPoint } from './epoch-file';
+import { HaClient } from './ha-client';
+import { createHaMetrics } from './ha-metrics';
+import { HaServer } from './ha-server';
+import { MetadataSync } from './metadata-sync';
+
+export class HaService {
+  readonly server: HaServer;
+  private readonly client: HaClient;
+  private readonly epochs: EpochFile;
+  private readonly metadata: MetadataSync;
+  private role: HaRole = 'FENCED';
+  private masterAddr = '';
+  private haPort = 0;
+  private changing: Promise<unknown> = Promise.resolve();
+  private readonly logger: Logger;
+
+  constructor(
+    private readonly ctx: BrokerContext,
+    private readonly outbound: RemotingClient,
+    registry: Registry,
+  ) {
+    this.logger = ctx.logger.child({ module: 'ha' });
+    const { config, store } = ctx;
+    this.epochs = new EpochFile(join(storePaths(config).config, 'epochs.json'));
+    this.server = new HaServer({
+      store,
+      fileSize: config.mappedFileSizeCommitLog,
+      slaveTimeoutMs: config.slaveTimeout,
+      logger: this.logger,
+      metrics: createHaMetrics(registry),
+      isMaster: () => this.role === 'MASTER',
+    });
+    this.client = new HaClient(store, this.logger);
+    this.metadata = new MetadataSync(outbound, ctx, this.logger);
+  }
+
+  get haServerAddr(): string {
+    return `${this.ctx.config.brokerIP1}:${this.haPort}`;
+  }
+
+  isMaster(): boolean {
+    return this.role === 'MASTER';
+  }
+
+  /** Loads the epoch history, opens the HA port and takes the starting role. */
+  async start(listenPort: number): Promise<void> {
+    const { config, store } = this.ctx;
+    await this.epochs.load();
+    this.haPort = await this.server.listen(
+      config.haListenPort || listenPort + 1,
+      config.bindAddress,
+    );
+    if (config.enableControllerMode) {
+      // Registered under its slave id until a controller makes it master.
+      if (config.brokerId <= 0) throw new Error('enableControllerMode needs a brokerId > 0');
+      this.role = 'FENCED';
+      store.setBrokerRole('SLAVE');
+    } else if (config.brokerRole === 'SLAVE') {
+      if (config.brokerId <= 0) throw new Error("Slave's brokerId must be > 0");
+      this.role = 'SLAVE';
+      if (config.haMasterAddress !== '') this.client.setMaster(config.haMasterAddress);
+    } else {
+      config.brokerId = 0;
+      this.role = 'MASTER';
+      if (this.epochs.lastEpoch === 0) await this.epochs.begin(1, store.getMaxPhyOffset());
+    }
+    this.logger.info(
+      { role: this.role, epoch: this.epochs.lastEpoch, haPort: this.haPort },
+      'HA service started',
+    );
+  }
+
+  async stop(): Promise<void> {
+    await this.changing.catch(() => undefined);
+    await this.metadata.stop();
+    await this.client.stop();
+    await this.server.close();
+  }
+
+  /**
+   * The name server's answer to a registration (§5.1 "master discovery"): a classic slave
+   * follows the master it names, unless `haMasterAddress` fixes it.
+   */
+  onRegistered(masterAddr: string | undefined, haServerAddr: string | undefined): void {
+    const { config } = this.ctx;
+    if (config.enableControllerMode || this.role !== 'SLAVE') return;
+    if (masterAddr === undefined || masterAddr === '') return;
+    this.masterAddr = masterAddr;
+    this.metadata.follow(masterAddr);
+    if (config.haMasterAddress === '' && haServerAddr) this.client.setMaster(haServerAddr);
+  }
+
+  /** A put's bytes end at `end`: resolves with what SYNC_MASTER answers (§5.4). */
+  waitForReplication(end: number): Promise<PutMessageStatus> {
+    if (this.role !== 'MASTER') return Promise.resolve(PutMessageStatus.SERVICE_NOT_AVAILABLE);
+    return this.server.waitForSlave(end);
+  }
+
+  status(): HaStatus {
+    const { config, store } = this.ctx;
+    return {
+      brokerName: config.brokerName,
+      brokerAddr: `${config.brokerIP1}:${this.ctx.storeHost.port}`,
+      haServerAddr: this.haServerAddr,
+      brokerId: config.brokerId,
+      role: this.role,
+      brokerRole: store.brokerRole,
+      epoch: this.epochs.lastEpoch,
+      maxPhyOffset: store.getMaxPhyOffset(),
+      confirmOffset: this.role === 'MASTER' ? this.server.confirmedOffset : 0,
+      masterAddr: this.masterAddr,
+      slaves: this.server.slaves().map((s) => ({ addr: s.addr, ackOffset: s.ackOffset })),
+    };
+  }
+
+  /** The admin handlers, by request code. */
+  handlers(): [number, RequestHandler][] {
+    const json = (request: Parameters<RequestHandler>[0], value: unknown) =>
+      createResponse(request, ResponseCode.SUCCESS, { body: encodeJsonBody(value) });
+    return [
+      [HaRequestCode.HA_GET_STATUS, (request) => json(request, this.status())],
+      // What slaves copy their consumer offsets from (§5.5).
+      [
+        RequestCode.GET_ALL_CONSUMER_OFFSET,
+        (request) =>
+          createResponse(request, ResponseCode.SUCCESS, {
+            body: Buffer.from(this.ctx.offsets.render()),
+          }),
+      ],
+      [
+        HaRequestCode.HA_GET_EPOCHS,
+        (request) =>
+          json(request, {
+            epochs: this.epochs.entries,
+            maxPhyOffset: this.ctx.store.getMaxPhyOffset(),
+          }),
+      ],
+      [
+        HaRequestCode.HA_BECOME_MASTER,
+        async (request) => {
+          const req = decodeBecomeMaster(request.body);
+          await this.serialized(() => this.becomeMaster(req));
+          return json(request, this.status());
+        },
+      ],
+      [
+        HaRequestCode.HA_BECOME_SLAVE,
+        async (request) => {
+          const req = decodeBecomeSlave(request.body);
+          // Stop writing at once, before waiting for any change in progress.
+          if (req.epoch > this.epochs.lastEpoch && this.role === 'MASTER') this.fence();
+          await this.serialized(() => this.becomeSlave(req));
+          return json(request, this.status());
+        },
+      ],
+    ];
+  }
+
+  private serialized(change: () => Promise<void>): Promise<void> {
+    const next = this.changing.catch(() => undefined).then(change);
+    this.changing = next;
+    return next;
+  }
+
+  /** Refuses writes from now on and fails the puts waiting for a slave. */
+  private fence(): void {
+    this.ctx.store.setBrokerRole('SLAVE');
+    this.server.stepDown();
+    if (this.role === 'MASTER') {
+      this.role = 'FENCED';
+      this.logger.warn(
+        { epoch: this.epochs.lastEpoch },
+        'stopped accepting writes: a higher epoch exists',
+      );
+    }
+  }
+
+  private async becomeMaster(req: BecomeMasterRequest): Promise<void> {
+    const { store, config } = this.ctx;
+    if (req.epoch === this.epochs.lastEpoch && this.role === 'MASTER') return;
+    if (req.epoch <= this.epochs.lastEpoch) {
+      throw new RemotingError(
+        ResponseCode.SYSTEM_ERROR,
+        `epoch ${req.epoch} is not above this broker's epoch ${this.epochs.lastEpoch}`,
+      );
+    }
+    await this.client.stop();
+    await this.metadata.stop();
+    // A slave's CommitLog may end mid-record: the new epoch starts after the last whole one.
+    const end = await store.lastCompleteRecordEnd();
+    if (end < store.getMaxPhyOffset()) await store.truncateCommitLog(end);
+    await this.epochs.begin(req.epoch, end);
+    this.server.resetAcks();
+    config.brokerId = 0;
+    this.masterAddr = '';
+    this.role = 'MASTER';
+    store.setBrokerRole(req.brokerRole);
+    this.logger.warn(
+      { epoch: req.epoch, startOffset: end, brokerRole: req.brokerRole },
+      'became master',
+    );
+    await this.ctx.registerBroker();
+  }
+
+  private async becomeSlave(req: BecomeSlaveRequest): Promise<void> {
+    const { store, config } = this.ctx;
+    const local = this.epochs.lastEpoch;
+    if (req.epoch < local) {
+      throw new RemotingError(
+        ResponseCode.SYSTEM_ERROR,
+        `epoch ${req.epoch} is below this broker's epoch ${local}`,
+      );
+    }
+    if (
+      this.role === 'SLAVE' &&
+      req.epoch === local &&
+      this.masterAddr === req.masterAddr &&
+      this.client.masterHaAddress === req.masterHaAddr
+    ) {
+      return;
+    }
+    this.fence();
+    await this.client.stop();
+    const history = decodeEpochHistory(
+      (await this.outbound.invoke(req.masterAddr, createRequest(HaRequestCode.HA_GET_EPOCHS), 5000))
+        .body,
+    );
+    const latest = history.epochs[history.epochs.length - 1];
+    if (latest === undefined || latest.epoch !== req.epoch) {
+      throw new RemotingError(
+        ResponseCode.SYSTEM_ERROR,
+        `${req.masterAddr} is not master of epoch ${req.epoch} (its last epoch: ${latest?.epoch ?? 'none'})`,
+      );
+    }
+    const localEnd = store.getMaxPhyOffset();
+    const cut = truncationPoint(
+      this.epochs.entries,
+      localEnd,
+      history.epochs,
+      history.maxPhyOffset,
+    );
+    if (cut < localEnd) {
+      this.logger.warn(
+        { from: cut, localEnd, epochs: this.epochs.entries, masterEpochs: history.epochs },
+        'truncating what this broker wrote after its history diverged from the master',
+      );
+      await store.truncateCommitLog(cut);
+    }
+    await this.epochs.replace(history.epochs);
+    config.brokerId = req.brokerId;
+    this.role = 'SLAVE';
+    this.masterAddr = req.masterAddr;
+    this.client.setMaster(req.masterHaAddr);
+    this.metadata.follow(req.masterAddr);
+    this.logger.warn(
+      { epoch: req.epoch, master: req.masterAddr, brokerId: req.brokerId },
+      'following master',
+    );
+    await this.ctx.registerBroker();
+  }
+}
