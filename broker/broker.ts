@@ -202,10 +202,10 @@ export class Broker {
   }
 
   private timed(code: number, handler: RequestHandler): RequestHandler {
-    const histogram = this.ctx.metrics.requestSeconds;
-    const labels = { code: requestCodeName(code) };
+    // Bound once: prom-client would otherwise hash the label set on every request.
+    const histogram = this.ctx.metrics.requestSeconds.labels({ code: requestCodeName(code) });
     return (request, conn) => {
-      const end = histogram.startTimer(labels);
+      const end = histogram.startTimer();
       const result = handler(request, conn);
       if (result instanceof Promise) return result.finally(end);
       end();

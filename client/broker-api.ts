@@ -5,6 +5,7 @@
 import type { RemotingClient } from '../common/net/client';
 import { encodeJsonBody } from '../common/protocol/bodies';
 import {
+  type CheckClientRequestBody,
   decodeConsumerListBody,
   decodeLockBatchResponseBody,
   type HeartbeatData,
@@ -201,6 +202,16 @@ export class BrokerApi {
 
   async heartbeat(addr: string, data: HeartbeatData): Promise<void> {
     expectCode(await this.call(addr, RequestCode.HEART_BEAT, undefined, encodeJsonBody(data)));
+  }
+
+  /**
+   * CHECK_CLIENT_CONFIG: whether the broker can filter by this subscription (a SQL92 one needs
+   * `enablePropertyFilter` and a valid expression); a refusal throws its code and remark.
+   */
+  async checkClientConfig(addr: string, body: CheckClientRequestBody): Promise<void> {
+    expectCode(
+      await this.call(addr, RequestCode.CHECK_CLIENT_CONFIG, undefined, encodeJsonBody(body)),
+    );
   }
 
   async unregisterClient(

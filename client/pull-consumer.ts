@@ -2,14 +2,11 @@
  * The pull consumer: the application decides which queue to read from which offset, and
  * commits offsets itself (Java `DefaultMQPullConsumer`). Every pull carries its subscription.
  */
-import {
-  buildSubscriptionData,
-  type ConsumerData,
-  type SubscriptionData,
-} from '../common/protocol/broker-bodies';
+import type { ConsumerData, SubscriptionData } from '../common/protocol/broker-bodies';
 import { PullSysFlag, type PullResult } from './broker-api';
 import { ClientInstance, type ClientMember, type ClientOptions } from './client-instance';
 import type { MessageQueue } from './message-queue';
+import { type MessageSelector, subscriptionOf } from './message-selector';
 import { subscribeQueues } from './route';
 import { matchesSubscription } from './subscription';
 
@@ -18,8 +15,11 @@ export interface PullConsumerOptions extends ClientOptions {
 }
 
 export interface PullOptions {
-  /** Tag expression; default `*`. */
-  subExpression?: string;
+  /**
+   * A tag expression (`*`, default, or `TagA || TagB`), or `MessageSelector.bySql(...)`, which
+   * the broker evaluates (it needs `enablePropertyFilter`).
+   */
+  subExpression?: string | MessageSelector;
   /** Let the broker hold the request up to this long when no message is there (long polling). */
   suspendTimeoutMs?: number;
   timeoutMs?: number;
@@ -72,6 +72,8 @@ export class PullConsumer implements ClientMember {
   /**
    * Up to `maxNums` messages of `mq` from `offset`. Messages whose tag does not match are
    * dropped here too (the broker filters by tag hash only); `nextBeginOffset` is where to go on.
+   * A subscription the broker refuses (bad SQL92, or no property filter) throws its code and
+   * remark, and is not kept for the heartbeats.
    */
   async pull(
     mq: MessageQueue,
@@ -79,12 +81,14 @@ export class PullConsumer implements ClientMember {
     maxNums: number,
     options: PullOptions = {},
   ): Promise<PullResult> {
-    let sub = this.subscriptions.get(mq.topic);
-    const expression = options.subExpression ?? '*';
-    if (!sub || sub.subString !== buildSubscriptionData(mq.topic, expression, 0).subString) {
-      sub = buildSubscriptionData(mq.topic, expression);
-      this.subscriptions.set(mq.topic, sub);
-    }
+    const selector = options.subExpression ?? '*';
+    const wanted = subscriptionOf(mq.topic, selector, 0);
+    const previous = this.subscriptions.get(mq.topic);
+    // An unchanged subscription keeps its version; a new one gets a fresh version.
+    const sub =
+      previous?.subString === wanted.subString && previous.expressionType === wanted.expressionType
+        ? previous
+        : subscriptionOf(mq.topic, selector);
     const suspend = options.suspendTimeoutMs ?? 0;
     const result = await this.client.broker.pull(
       await this.addr(mq),
@@ -105,10 +109,10 @@ export class PullConsumer implements ClientMember {
       },
       options.timeoutMs ?? suspend + 10_000,
     );
-    const filter = sub;
+    this.subscriptions.set(mq.topic, sub);
     return {
       ...result,
-      messages: result.messages.filter((m) => matchesSubscription(filter, m.tags)),
+      messages: result.messages.filter((m) => matchesSubscription(sub, m.tags)),
     };
   }
 

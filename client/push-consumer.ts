@@ -1,14 +1,13 @@
 /**
- * The push consumer (broker-internals.md §11, remoting.md §7, §8.3): subscribes topics by tag,
- * shares a group's queues with its other members by rebalancing (every 20 s and whenever the
- * broker says the membership changed), long-polls each of its queues, runs the listener
- * concurrently or orderly, and commits offsets every 5 s and at shutdown.
+ * The push consumer (broker-internals.md §11, §12, remoting.md §7, §8.3): subscribes topics by
+ * tag or SQL92, shares a group's queues with its other members by rebalancing (every 20 s and
+ * whenever the broker says the membership changed), long-polls each of its queues, runs the
+ * listener concurrently or orderly, and commits offsets every 5 s and at shutdown.
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { MessageConst } from '../common/message/properties';
 import {
-  buildSubscriptionData,
   type ConsumerData,
   decodeResetOffsetBody,
   encodeMessageQueueMap,
@@ -37,6 +36,7 @@ import {
 } from './consume-service';
 import type { MessageExt } from './message';
 import { compareQueues, queueJson, queueKey } from './message-queue';
+import { isTagSubscription, type MessageSelector, subscriptionOf } from './message-selector';
 import { LocalOffsetStore, type OffsetStore, RemoteOffsetStore } from './offset-store';
 import { ProcessQueue } from './process-queue';
 import { Producer } from './producer';
@@ -144,9 +144,12 @@ export class PushConsumer implements ClientMember, ConsumeHost {
     return this.client.clientId;
   }
 
-  /** Subscribes `topic` with a tag expression: `"*"` or `"TagA || TagB"`. */
-  subscribe(topic: string, expression = '*'): void {
-    this.subscriptions.set(topic, buildSubscriptionData(topic, expression));
+  /**
+   * Subscribes `topic` with a tag expression (`"*"` or `"TagA || TagB"`) or a selector:
+   * `MessageSelector.bySql("a > 5 AND region = 'eu'")` needs brokers with `enablePropertyFilter`.
+   */
+  subscribe(topic: string, selector: string | MessageSelector = '*'): void {
+    this.subscriptions.set(topic, subscriptionOf(topic, selector));
   }
 
   /** Consumes batches in parallel; a failed message comes back later through %RETRY%group. */
@@ -192,6 +195,12 @@ export class PushConsumer implements ClientMember, ConsumeHost {
     if (!this.consumeService) throw new Error('register a listener before start()');
     if (this.subscriptions.size === 0) throw new Error('subscribe a topic before start()');
     if (this.clustering) this.subscribe(`%RETRY%${this.group}`, '*');
+    try {
+      await this.checkClientInBroker();
+    } catch (err) {
+      this.client.shutdown();
+      throw err;
+    }
     this.running = true;
     await this.offsetStore.load();
     this.client.register(this);
@@ -230,6 +239,46 @@ export class PushConsumer implements ClientMember, ConsumeHost {
   /** The queues this member currently consumes. */
   assignedQueues(): MessageQueue[] {
     return [...this.processQueues.values()].map((o) => o.mq).sort(compareQueues);
+  }
+
+  /**
+   * Java's `checkClientInBroker`: asks the brokers of each non-tag subscription's topic with
+   * CHECK_CLIENT_CONFIG whether they can filter by it, so a broker without
+   * `enablePropertyFilter`, or a bad SQL92 expression, fails start() with the broker's code and
+   * message. A broker that cannot be reached is only logged: its heartbeat and pull paths refuse
+   * the same subscription later.
+   */
+  private async checkClientInBroker(): Promise<void> {
+    for (const sub of this.subscriptions.values()) {
+      if (isTagSubscription(sub)) continue;
+      const route = await this.client.routes.fetch(sub.topic).catch((err: unknown) => {
+        this.logger.warn({ topic: sub.topic, err: String(err) }, 'no route to check subscription');
+        return undefined;
+      });
+      const addrs = (route?.brokerDatas ?? []).flatMap((b) => {
+        const addr = this.client.routes.readAddr(b.brokerName);
+        return addr ? [addr] : [];
+      });
+      for (const addr of addrs) {
+        try {
+          await this.client.broker.checkClientConfig(addr, {
+            clientId: this.clientId,
+            group: this.group,
+            subscriptionData: sub,
+          });
+        } catch (err) {
+          if (!(err instanceof RemotingError)) {
+            this.logger.warn({ broker: addr, err: String(err) }, 'checking subscription failed');
+            continue;
+          }
+          throw new RemotingError(
+            err.code,
+            `broker ${addr} refused the ${sub.expressionType} subscription of topic ` +
+              `${sub.topic} (${JSON.stringify(sub.subString)}): ${err.message}`,
+          );
+        }
+      }
+    }
   }
 
   // ------------------------------------------------------------ rebalance

@@ -26,6 +26,26 @@ export class ClientManageProcessor {
 
   heartbeat = async (request: RemotingCommand, conn: Connection): Promise<OutgoingCommand> => {
     const data = decodeHeartbeatData(request.body);
+    // A subscription this broker cannot filter is refused as it arrives, before anything of
+    // the heartbeat is registered, so it never reaches the pull path (§12.2).
+    for (const consumer of data.consumerDataSet) {
+      for (const sub of consumer.subscriptionDataSet) {
+        try {
+          checkSubscriptionFilter(sub, this.ctx.config.enablePropertyFilter);
+        } catch (err) {
+          this.ctx.logger.warn(
+            {
+              clientId: data.clientID,
+              group: consumer.groupName,
+              topic: sub.topic,
+              err: String(err),
+            },
+            'heartbeat refused: subscription cannot be filtered',
+          );
+          throw err;
+        }
+      }
+    }
     const channel: ClientChannel = {
       connection: conn,
       clientId: data.clientID,
