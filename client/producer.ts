@@ -87,6 +87,8 @@ export class Producer implements ClientMember {
   readonly client: ClientInstance;
   private readonly picker: SendQueuePicker;
   private readonly sentTopics = new Set<string>();
+  /** First route lookups in flight, shared by every send to the topic that starts meanwhile. */
+  private readonly routeLookups = new Map<string, Promise<TopicRouteData | undefined>>();
   private readonly queueCache = new WeakMap<TopicRouteData, MessageQueue[]>();
 
   private readonly createTopicKey: string;
@@ -319,9 +321,9 @@ export class Producer implements ClientMember {
 
   /** The topic's writable queues; a topic unknown to the name server uses TBW102's brokers. */
   async publishQueues(topic: string): Promise<MessageQueue[]> {
-    const known = this.sentTopics.has(topic);
-    this.sentTopics.add(topic);
-    const route = known ? this.client.routes.cached(topic) : await this.client.routes.fetch(topic);
+    const route = this.sentTopics.has(topic)
+      ? this.client.routes.cached(topic)
+      : await this.firstRouteLookup(topic);
     let queues: MessageQueue[] | undefined;
     if (route) {
       queues = this.queueCache.get(route);
@@ -340,6 +342,23 @@ export class Producer implements ClientMember {
     }
     if (queues.length === 0) throw new Error(`No writable queue of this topic: ${topic}`);
     return queues;
+  }
+
+  /**
+   * Asks the name server for a topic's route once, however many sends start before it answers:
+   * a send that saw no route yet would otherwise fall back to TBW102 and auto-create the topic
+   * on brokers that should not have it.
+   */
+  private firstRouteLookup(topic: string): Promise<TopicRouteData | undefined> {
+    let lookup = this.routeLookups.get(topic);
+    if (!lookup) {
+      lookup = this.client.routes.fetch(topic).finally(() => {
+        this.routeLookups.delete(topic);
+        this.sentTopics.add(topic);
+      });
+      this.routeLookups.set(topic, lookup);
+    }
+    return lookup;
   }
 
   private masterAddr(mq: MessageQueue): Promise<string> {
