@@ -25,23 +25,28 @@ export class SegmentQueue {
   ) {}
 
   /**
-   * Loads the files found in the directory (creating it if missing). The last file is deleted if
-   * empty (a crash between create and size) and extended if short (a crash inside a
-   * truncation); any other file whose length is not the configured size stops the start with a
-   * StoreError naming it, as RocketMQ refuses to start then too. Loaded files count as fully
-   * written until recovery says otherwise.
+   * Loads the files found in the directory (creating it if missing). Empty files at the end are
+   * deleted (a crash between create and size; the next file may be preallocated while the
+   * current one is still being sized, so there can be two); a short last file is extended (a
+   * crash inside a truncation); any other file whose length is not the configured size stops
+   * the start with a StoreError naming it, as RocketMQ refuses to start then too. Loaded files
+   * count as fully written until recovery says otherwise.
    */
   async load(): Promise<void> {
     await this.ensureDir();
     const names = (await fsp.readdir(this.dir)).filter((n) => SEGMENT_NAME.test(n)).sort();
+    const sizes = await Promise.all(
+      names.map(async (n) => (await fsp.stat(path.join(this.dir, n))).size),
+    );
+    while (names.length > 0 && sizes[sizes.length - 1] === 0) {
+      const file = path.join(this.dir, names.pop()!);
+      sizes.pop();
+      this.logger.warn({ file }, 'deleting empty segment file at the end');
+      await fsp.rm(file, { force: true });
+    }
     for (let i = 0; i < names.length; i++) {
       const file = path.join(this.dir, names[i]);
-      const size = (await fsp.stat(file)).size;
-      if (size === 0 && i === names.length - 1) {
-        this.logger.warn({ file }, 'deleting empty last segment file');
-        await fsp.rm(file, { force: true });
-        continue;
-      }
+      const size = sizes[i];
       if (size > 0 && size < this.fileSize && i === names.length - 1) {
         // A truncation (cut, then extend back to full size) interrupted by a crash: the bytes
         // kept are valid and the rest was meant to be zeros, so finish the job.

@@ -127,6 +127,26 @@ describe('store recovery', () => {
     await store.shutdown();
   });
 
+  it('deletes the empty files a crash left at the end (current and preallocated next)', async () => {
+    const results = await fill(30);
+    const end = results[29].wroteOffset + results[29].wroteBytes;
+    const commitlog = join(tmp.dir, 'commitlog');
+    const next = end - (end % 65536) + 65536;
+    // Created but not yet sized when the process died: the next file and the one after it.
+    writeFileSync(join(commitlog, String(next).padStart(20, '0')), '');
+    writeFileSync(join(commitlog, String(next + 65536).padStart(20, '0')), '');
+    writeFileSync(join(tmp.dir, 'abort'), '1');
+    const store = await openStore(smallConfig(tmp.dir));
+    expect(store.getMaxPhyOffset()).toBe(end);
+    const counts = await checkQueues(store, [
+      { topic: 'R', queueId: 0 },
+      { topic: 'R', queueId: 1 },
+    ]);
+    expect(counts.get('R/0')! + counts.get('R/1')!).toBe(30);
+    expect((await store.putMessage(message('R', 0, 'next'))).status).toBe(PutMessageStatus.PUT_OK);
+    await store.shutdown();
+  });
+
   it('finishes a truncation a crash interrupted (short last queue file)', async () => {
     await fill(60);
     const cqDir = join(tmp.dir, 'consumequeue', 'R', '0');
