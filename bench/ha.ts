@@ -24,13 +24,8 @@ import { CreateTopicRequestHeader } from '../common/protocol/headers';
 import { FailoverController } from '../failover/controller';
 import { FileStateStore } from '../failover/state-store';
 import { LatencyHistogram } from './stats/latency-histogram';
-import {
-  freePort,
-  portIsFree,
-  type ServerProcess,
-  startServerProcess,
-  waitForLogLine,
-} from './system/server-process';
+import { freeBrokerPort, freePort } from '../common/net/free-port';
+import { type ServerProcess, startServerProcess, waitForLogLine } from './system/server-process';
 
 const CLI = resolve(__dirname, '../cli/index.js');
 const TOPIC = 'BenchHa';
@@ -196,14 +191,6 @@ class BenchGroup {
 }
 
 const addr = (b: Broker) => `127.0.0.1:${b.port}`;
-
-async function freeBrokerPort(): Promise<number> {
-  // The broker also listens on port − 2 (VIP channel) and port + 1 (HA).
-  for (;;) {
-    const port = await freePort();
-    if (port > 3 && (await portIsFree(port - 2)) && (await portIsFree(port + 1))) return port;
-  }
-}
 
 async function createTopic(remoting: RemotingClient, brokerAddr: string): Promise<void> {
   const response = await remoting.invoke(

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 
 /** A server program the benchmark started, in its own process group, logging to a file. */
 export interface ServerProcess {
@@ -71,15 +71,6 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** Whether `port` can be bound on loopback right now. */
-export function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
 /**
  * Resolves with the first JSON log line (pino) of `server` that `predicate` accepts, read
  * from its log file; rejects if the server exits first or time runs out.
@@ -110,19 +101,6 @@ export async function waitForLogLine(
   throw new Error(
     `${server.name}: expected log line not seen in ${timeoutMs} ms; see ${server.logFile}`,
   );
-}
-
-/** A TCP port free on loopback right now (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Resolves once `port` accepts connections; rejects if `server` exits first or time runs out. */

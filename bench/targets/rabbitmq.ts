@@ -2,7 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { ensureDebianPackages } from '../system/debian-packages';
-import { freePort, startServerProcess, waitForPort } from '../system/server-process';
+import { freePort } from '../../common/net/free-port';
+import { startServerProcess, waitForPort } from '../system/server-process';
 import { runningServer } from './running-server';
 import type { BenchTarget, Endpoint, TargetKind } from './target';
 

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { ensureDebianPackages } from '../system/debian-packages';
-import { freePort, startServerProcess, waitForPort } from '../system/server-process';
+import { freePort } from '../../common/net/free-port';
+import { startServerProcess, waitForPort } from '../system/server-process';
 import { runningServer } from './running-server';
 import type { BenchTarget, Endpoint, TargetKind } from './target';
 

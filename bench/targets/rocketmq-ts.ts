@@ -4,13 +4,8 @@ import { AdminClient } from '../../client/admin-client';
 import { Producer } from '../../client/producer';
 import { PushConsumer } from '../../client/push-consumer';
 import { createLogger, type Logger } from '../../common/logger';
-import {
-  freePort,
-  portIsFree,
-  startServerProcess,
-  waitForLogLine,
-  type ServerProcess,
-} from '../system/server-process';
+import { freeBrokerPort, freePort } from '../../common/net/free-port';
+import { startServerProcess, waitForLogLine, type ServerProcess } from '../system/server-process';
 import { OUR_TARGET } from './our-target';
 import { runningServer } from './running-server';
 import type { BenchTarget, Endpoint, TargetKind } from './target';
@@ -90,14 +85,6 @@ function startCli(
     logFile: join(workDir, `${verb}.log`),
     env: { LOG_LEVEL: 'info' },
   });
-}
-
-/** A free port whose port − 2 is free too: the broker also listens on its VIP channel. */
-async function freeBrokerPort(): Promise<number> {
-  for (;;) {
-    const port = await freePort();
-    if (port > 2 && (await portIsFree(port - 2))) return port;
-  }
 }
 
 /** A fresh topic per scenario run, created with 8 queues on the broker. */

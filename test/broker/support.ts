@@ -1,5 +1,5 @@
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freeBrokerPort } from '../../common/net/free-port';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RemotingClient } from '../../common/net/client';
@@ -21,21 +21,7 @@ export interface RunningBroker extends RunningProcess {
   dataDir: string;
 }
 
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-/** A free port whose port − 2 is free too (the broker's VIP channel). */
-export async function freeBrokerPort(): Promise<number> {
-  for (;;) {
-    const port = 20000 + Math.floor(Math.random() * 30000);
-    if ((await portFree(port)) && (await portFree(port - 2))) return port;
-  }
-}
+export { freeBrokerPort };
 
 /** A real broker process on loopback with its own store directory. */
 export async function startBroker(

@@ -9,7 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { createLogger } from '../../common/logger';
 import { RemotingClient } from '../../common/net/client';
-import { createTopic, freeBrokerPort } from '../broker/support';
+import { freeBrokerPort, freePort } from '../../common/net/free-port';
+import { createTopic } from '../broker/support';
 import { driveAliOns } from '../support/ali-ons';
 
 const SCRIPTS = resolve(__dirname, '../../scripts/container');
@@ -66,7 +67,7 @@ describe('the container image', () => {
   });
 
   it('serves ali-ons through namesrv and broker containers, and stops cleanly on SIGTERM', async () => {
-    const namesrvPort = await freeBrokerPort();
+    const namesrvPort = await freePort();
     const brokerPort = await freeBrokerPort();
     const namesrvAddr = `127.0.0.1:${namesrvPort}`;
     const namesrv = await start('namesrv', [
