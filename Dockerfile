@@ -11,14 +11,8 @@ COPY package.json package-lock.json ./
 RUN --mount=type=secret,id=npm_ca,target=/run/secrets/npm_ca \
     if [ -s /run/secrets/npm_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm_ca; fi; \
     npm ci --ignore-scripts --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
-COPY common ./common
-COPY namesrv ./namesrv
-COPY broker ./broker
-COPY client ./client
-COPY operator ./operator
-COPY cli ./cli
-COPY bench ./bench
+# Sources; .dockerignore keeps tests, charts and local state out of the context.
+COPY . .
 # The runtime folders only (tsconfig.build.json): tests are not part of the image.
 RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 

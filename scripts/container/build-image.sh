@@ -15,4 +15,4 @@ secret=()
 if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ]; then
   secret=(--secret "id=npm_ca,src=$NODE_EXTRA_CA_CERTS")
 fi
-buildah build --quiet --network host --layers "${secret[@]}" -t "$tag" -f "$root/Dockerfile" "$root"
+buildah build --network host --layers "${secret[@]}" -t "$tag" -f "$root/Dockerfile" "$root"

@@ -15,11 +15,16 @@ import { driveAliOns } from '../support/ali-ons';
 
 const SCRIPTS = resolve(__dirname, '../../scripts/container');
 const IMAGE = 'localhost/rocketmq-ts:test';
+/** Runs a command; a failure carries the end of its output (buildah prints the failing step). */
 const run = (file: string, args: string[], timeoutMs: number) =>
   new Promise<string>((resolveRun, reject) =>
     execFile(file, args, { timeout: timeoutMs, maxBuffer: 64 << 20 }, (err, stdout, stderr) =>
       err
-        ? reject(new Error(`${file} ${args.join(' ')}: ${err.message}\n${stderr}`))
+        ? reject(
+            new Error(
+              `${file} ${args.join(' ')}: ${err.message}\n${stdout.slice(-4000)}${stderr.slice(-2000)}`,
+            ),
+          )
         : resolveRun(stdout),
     ),
   );
