@@ -1,8 +1,9 @@
 /**
  * The container image, built and run for real: scripts/container/build-image.sh builds the
  * Dockerfile unchanged with buildah (on a locally made node:24-slim base, since no registry is
- * reachable here), podman runs a namesrv and a broker from it on host networking, and ali-ons
- * sends and consumes through them. A clean `podman stop` proves SIGTERM reaches Node as PID 1.
+ * reachable here), podman runs a namesrv, a SYNC_MASTER broker and its slave from it on host
+ * networking, and ali-ons sends and consumes through them. A clean `podman stop` proves SIGTERM
+ * reaches Node as PID 1.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -10,7 +11,9 @@ import { join, resolve } from 'node:path';
 import { createLogger } from '../../common/logger';
 import { RemotingClient } from '../../common/net/client';
 import { freeBrokerPort, freePort } from '../../common/net/free-port';
+import { HaAdminClient } from '../../client/ha-admin';
 import { createTopic } from '../broker/support';
+import { waitForOffset, waitForSlaves } from '../ha/support';
 import { driveAliOns } from '../support/ali-ons';
 
 const SCRIPTS = resolve(__dirname, '../../scripts/container');
@@ -44,7 +47,9 @@ async function waitForLog(container: string, msg: string, timeoutMs = 30_000): P
 describe('the container image', () => {
   const suffix = randomBytes(4).toString('hex');
   const containers: string[] = [];
-  const admin = new RemotingClient({ logger: createLogger('test', 'silent') });
+  const logger = createLogger('test', 'silent');
+  const admin = new RemotingClient({ logger });
+  const ha = new HaAdminClient(logger);
 
   const start = async (name: string, args: string[]) => {
     const container = `rmqts-${name}-${suffix}`;
@@ -59,6 +64,7 @@ describe('the container image', () => {
 
   afterAll(async () => {
     admin.close();
+    ha.close();
     for (const container of containers) await podman('rm', '-f', '-v', container).catch(() => '');
   });
 
@@ -71,9 +77,10 @@ describe('the container image', () => {
     expect(config[0].Config.Entrypoint).toEqual(['node', '/opt/rocketmq-ts/dist/cli/index.js']);
   });
 
-  it('serves ali-ons through namesrv and broker containers, and stops cleanly on SIGTERM', async () => {
+  it('serves ali-ons through namesrv, master and slave containers, and stops cleanly on SIGTERM', async () => {
     const namesrvPort = await freePort();
     const brokerPort = await freeBrokerPort();
+    const slavePort = await freeBrokerPort();
     const namesrvAddr = `127.0.0.1:${namesrvPort}`;
     const namesrv = await start('namesrv', [
       'namesrv',
@@ -82,19 +89,27 @@ describe('the container image', () => {
       '--bindAddress=127.0.0.1',
     ]);
     await waitForLog(namesrv, 'name server started');
-    const broker = await start('broker', [
+    const brokerArgs = (port: number, role: string, brokerId: number) => [
       'broker',
       `--namesrvAddr=${namesrvAddr}`,
       '--brokerName=broker-a',
+      `--brokerRole=${role}`,
+      `--brokerId=${brokerId}`,
       '--brokerIP1=127.0.0.1',
       '--bindAddress=127.0.0.1',
-      `--listenPort=${brokerPort}`,
+      `--listenPort=${port}`,
       '--httpPort=0',
+      '--registerNameServerPeriod=1000',
       '--storePathRootDir=/home/rocketmq/store',
-    ]);
+    ];
+    const broker = await start('broker', brokerArgs(brokerPort, 'SYNC_MASTER', 0));
     await waitForLog(broker, 'broker started');
+    const slave = await start('slave', brokerArgs(slavePort, 'SLAVE', 1));
+    await waitForLog(slave, 'broker started');
+    const masterAddr = `127.0.0.1:${brokerPort}`;
+    await waitForSlaves(ha, masterAddr, 1);
 
-    await createTopic(admin, `127.0.0.1:${brokerPort}`, 'ImageTopic', 4);
+    await createTopic(admin, masterAddr, 'ImageTopic', 4);
     const total = 2000;
     const result = await driveAliOns({
       nameSrv: namesrvAddr,
@@ -107,8 +122,11 @@ describe('the container image', () => {
     expect(result.wrong).toEqual([]);
     expect(result.sent).toBe(total);
     expect(result.unique).toBe(total);
+    // SYNC_MASTER answered SEND_OK only once the slave had the bytes: it holds them all.
+    const { maxPhyOffset } = await ha.status(masterAddr);
+    await waitForOffset(ha, `127.0.0.1:${slavePort}`, maxPhyOffset);
 
-    for (const container of [broker, namesrv]) {
+    for (const container of [slave, broker, namesrv]) {
       await podman('stop', '-t', '20', container);
       expect((await podman('inspect', '--format', '{{.State.ExitCode}}', container)).trim()).toBe(
         '0',
