@@ -21,7 +21,7 @@ import { TopicConfigManager } from './metadata/topic-config-manager';
 import { HaService } from './ha/ha-service';
 import { createBrokerMetrics, registerScrapeTimeMetrics } from './metrics';
 import { BrokerStats } from './stats/broker-stats';
-import { NamesrvRegistration } from './namesrv-registration';
+import { NamesrvRegistration, registeredTopics } from './namesrv-registration';
 import { AdminProcessor } from './processor/admin-processor';
 import { ClientManageProcessor } from './processor/client-manage-processor';
 import { ConsumerManageProcessor } from './processor/consumer-manage-processor';
@@ -110,7 +110,10 @@ export class Broker {
       }),
       () => ({
         filterServerList: [],
-        topicConfigSerializeWrapper: topics.serializeWrapper(),
+        topicConfigSerializeWrapper: registeredTopics(
+          topics.serializeWrapper(),
+          config.brokerPermission,
+        ),
       }),
       logger,
       config.registerBrokerTimeoutMills,

@@ -1,7 +1,29 @@
 import type { Logger } from '../common/logger';
 import type { RemotingClient } from '../common/net/client';
-import type { RegisterBrokerBody } from '../common/protocol/bodies';
+import {
+  Perm,
+  type RegisterBrokerBody,
+  type TopicConfigSerializeWrapper,
+} from '../common/protocol/bodies';
 import { NamesrvClient, type RegisterBrokerHeader } from '../client/namesrv-client';
+
+/**
+ * The topic configs as registered: a broker that is not readable and writable (brokerPermission,
+ * e.g. made read-only before its group is removed) registers every topic with that permission,
+ * as RocketMQ's registerBrokerAll does, so clients stop writing to it.
+ */
+export function registeredTopics(
+  wrapper: TopicConfigSerializeWrapper,
+  brokerPermission: number,
+): TopicConfigSerializeWrapper {
+  const readWrite = Perm.READ | Perm.WRITE;
+  if ((brokerPermission & readWrite) === readWrite) return wrapper;
+  const topicConfigTable: TopicConfigSerializeWrapper['topicConfigTable'] = {};
+  for (const [name, config] of Object.entries(wrapper.topicConfigTable)) {
+    topicConfigTable[name] = { ...config, perm: brokerPermission };
+  }
+  return { ...wrapper, topicConfigTable };
+}
 
 /**
  * Keeps the broker registered with every name server (BrokerOuterAPI): REGISTER_BROKER at start,

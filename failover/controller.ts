@@ -55,6 +55,7 @@ export class FailoverController {
   private readonly seen = new Map<string, Seen>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
+  private ticking = false;
   private startedAt = 0;
   private readonly listeners: ((e: FailoverEvent) => void)[] = [];
   private readonly detectionTimeMs: number;
@@ -80,7 +81,10 @@ export class FailoverController {
     this.state = await this.opts.stateStore.load(this.group.brokerName);
     this.startedAt = Date.now();
     this.timer = setInterval(() => {
-      this.running = this.running.then(() => this.tick());
+      // A round slower than the interval (brokers not answering) is not queued behind: skipped.
+      if (this.ticking) return;
+      this.ticking = true;
+      this.running = this.tick().finally(() => (this.ticking = false));
     }, this.probeIntervalMs);
   }
 

@@ -5,6 +5,7 @@ import { startHttpEndpoint, type HttpEndpoint } from '../common/http';
 import type { Logger } from '../common/logger';
 import { createRegistry } from '../common/metrics';
 import { ClusterController } from './controller/controller';
+import type { FailoverManagerOptions } from './failover/failover-manager';
 import { createOperatorMetrics } from './controller/metrics';
 import { LeaderElector } from './controller/leader-election';
 
@@ -51,6 +52,8 @@ export class Operator {
     private readonly kc: KubeConfig,
     private readonly config: OperatorConfig,
     private readonly logger: Logger,
+    /** How failover reaches brokers; tests running pods as local processes remap addresses. */
+    private readonly failoverOptions: FailoverManagerOptions = {},
   ) {
     const identity = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     this.elector = new LeaderElector(
@@ -109,6 +112,7 @@ export class Operator {
         {
           namespace: this.config.watchNamespace || undefined,
           concurrency: this.config.concurrency,
+          ...this.failoverOptions,
         },
         this.metrics,
         this.logger,

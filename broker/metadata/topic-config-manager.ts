@@ -199,6 +199,14 @@ export class TopicConfigManager {
     };
   }
 
+  /**
+   * The topics as registered changed without a topic changing (brokerPermission, which they are
+   * registered with): a new data version, so name servers take the registration in.
+   */
+  touch(): Promise<void> {
+    return this.changed();
+  }
+
   /** Waits for any pending write (shutdown). */
   flush(): Promise<void> {
     return this.persist();

@@ -28,6 +28,8 @@ const LIVE_KEYS: ReadonlySet<keyof BrokerConfig> = new Set<keyof BrokerConfig>([
   'slaveReadEnable',
   'channelExpiredTimeout',
   'regionId',
+  // The operator pushes a new NameServer list after scaling NameServers; no restart needed.
+  'namesrvAddr',
   'traceOn',
 ]);
 
@@ -100,8 +102,12 @@ export class BrokerConfigProcessor {
     await writeBrokerConfigUpdates(this.updatesPath, this.persisted);
     this.version = nextDataVersion(this.version);
     ctx.logger.info({ live, onRestart, unknownKeys }, 'broker config updated');
-    // Name servers learn a permission change now, not at the next periodic registration.
-    if (live.includes('brokerPermission')) await ctx.registerBroker();
+    // Name servers learn a permission change (new ones learn of the broker) now, not at the next
+    // periodic registration.
+    if (live.includes('brokerPermission')) await ctx.topics.touch();
+    if (live.includes('brokerPermission') || live.includes('namesrvAddr')) {
+      await ctx.registerBroker();
+    }
     const remark = [
       onRestart.length > 0 ? `applied at the next start: ${onRestart.join(', ')}` : '',
       unknownKeys.length > 0 ? `unknown keys ignored: ${unknownKeys.join(', ')}` : '',

@@ -89,6 +89,12 @@ export const specSchema: SchemaProps = object(
     broker: object('The broker groups.', {
       groups: integer('Number of broker groups (brokerName broker-0, broker-1, …).', 1, 64, 1),
       replicasPerGroup: integer('Brokers per group: one master plus slaves.', 1, 5, 2),
+      scaleInDrainSeconds: integer(
+        'How long a removed group may take to have its queues consumed before scale-in stops and waits for the force annotation.',
+        0,
+        604800,
+        600,
+      ),
       replicationMode: {
         type: 'string',
         description: 'SYNC: a send is acknowledged once a slave has it (SYNC_MASTER).',
@@ -211,6 +217,7 @@ export const statusSchema: SchemaProps = {
         type: { type: 'string', enum: ['Failover', 'ScaleIn', 'RollingUpdate'] },
         group: { type: 'string' },
         phase: { type: 'string' },
+        message: { type: 'string' },
         startedAt: { type: 'string', format: 'date-time' },
       },
     },

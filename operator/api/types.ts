@@ -16,6 +16,11 @@ export const SHORT_NAMES = ['rmq', 'rmqc'];
 
 /** Annotation that, set to "true", makes the operator leave the cluster's objects alone. */
 export const PAUSE_ANNOTATION = `${API_GROUP}/paused`;
+/**
+ * Annotation that, set to "true", lets scale-in remove a broker group whose queues still hold
+ * unconsumed messages once the drain time is over (they are lost with the group).
+ */
+export const FORCE_SCALE_IN_ANNOTATION = `${API_GROUP}/force-scale-in`;
 /** Finalizer the operator puts on every cluster so deletion can honour the PVC policy. */
 export const FINALIZER = `${API_GROUP}/cleanup`;
 
@@ -43,6 +48,8 @@ export interface BrokerStorageSpec {
 export interface BrokerSpec {
   groups: number;
   replicasPerGroup: number;
+  /** Seconds a removed group's queues may take to be consumed before scale-in waits for force. */
+  scaleInDrainSeconds: number;
   replicationMode: ReplicationMode;
   flushDiskType: FlushDiskType;
   storage: BrokerStorageSpec;
@@ -129,6 +136,8 @@ export interface OperationStatus {
   type: 'Failover' | 'ScaleIn' | 'RollingUpdate';
   group: string;
   phase: string;
+  /** What the operation waits for, when it waits. */
+  message?: string;
   startedAt: string;
 }
 

@@ -12,6 +12,7 @@ export const OPERATOR_OWNED_BROKER_KEYS = [
   'listenPort',
   'storePathRootDir',
   'httpPort',
+  'enableControllerMode',
 ] as const;
 
 /** Ports a broker listens on besides metrics: fast (listenPort-2), main, HA (listenPort+1). */

@@ -11,8 +11,15 @@ import {
   type V1StatefulSet,
 } from '@kubernetes/client-node';
 import type { Logger } from '../../common/logger';
+import { withDefaults } from '../api/cluster';
 import { API_GROUP, API_VERSION, PLURAL, type RocketMQCluster } from '../api/types';
-import { brokerName, FIELD_MANAGER } from '../reconcile/names';
+import { FailoverManager, type FailoverManagerOptions } from '../failover/failover-manager';
+import { BrokerConfigClient } from '../../client/broker-config-client';
+import { GroupTopicSync } from '../scaling/group-topics';
+import { LiveBrokerConfig } from '../scaling/live-broker-config';
+import { DRAIN_RECHECK_MS, ScaleIn } from '../scaling/scale-in';
+import { groupNames } from '../reconcile/desired';
+import { brokerName, FIELD_MANAGER, GROUP_LABEL } from '../reconcile/names';
 import { KubeGateway } from './kube-gateway';
 import { conditionOf } from './conditions';
 import type { ClusterReadiness, OperatorMetrics } from './metrics';
@@ -20,7 +27,7 @@ import { Reconciler } from './reconciler';
 import type { Observed } from './status';
 import { WorkQueue } from './work-queue';
 
-export interface ControllerOptions {
+export interface ControllerOptions extends FailoverManagerOptions {
   /** Watch one namespace; all namespaces when undefined. */
   namespace?: string;
   concurrency: number;
@@ -40,6 +47,11 @@ const keyOf = (o: KubernetesObject) => `${o.metadata?.namespace ?? ''}/${o.metad
 export class ClusterController {
   private readonly queue: WorkQueue;
   private readonly reconciler: Reconciler;
+  private readonly failover: FailoverManager;
+  private readonly liveConfig: LiveBrokerConfig;
+  private readonly groupTopics: GroupTopicSync;
+  private readonly brokerConfigs: BrokerConfigClient;
+  private readonly scaleIn: ScaleIn;
   private readonly clusters: Watched<RocketMQCluster>;
   private readonly statefulSets: Watched<V1StatefulSet>;
   private readonly pods: Watched<V1Pod>;
@@ -104,10 +116,21 @@ export class ClusterController {
     this.others = [configMaps, services] as Watched<KubernetesObject>[];
 
     this.reconciler = new Reconciler(kube, (cluster) => this.observe(cluster), metrics, logger);
+    this.failover = new FailoverManager(kube, metrics, logger, options);
+    this.brokerConfigs = new BrokerConfigClient(logger, 3000);
+    this.liveConfig = new LiveBrokerConfig(
+      kube,
+      this.brokerConfigs,
+      logger,
+      options.resolveAddress,
+    );
+    this.groupTopics = new GroupTopicSync(kube, this.brokerConfigs, logger, options.resolveAddress);
+    this.scaleIn = new ScaleIn(kube, this.brokerConfigs, logger, options.resolveAddress);
     this.queue = new WorkQueue(
       async (key) => {
         const [namespace, name] = key.split('/');
         const result = await this.reconciler.reconcile(namespace, name);
+        await this.afterReconcile(namespace, name, result);
         logger.debug({ cluster: name, namespace, result }, 'reconciled');
       },
       (key, err, retryInMs) =>
@@ -182,6 +205,41 @@ export class ClusterController {
       [this.clusters, this.statefulSets, this.pods, ...this.others].map((i) => i.stop()),
     );
     await this.queue.idle();
+    await this.failover.stop();
+    this.brokerConfigs.close();
+    this.scaleIn.close();
+  }
+
+  /**
+   * What runs beside the objects of a reconciled cluster: its failover controllers (stopped with
+   * the cluster), the run-time settings of its running brokers, topics for new broker groups, and
+   * the scale-in of removed groups.
+   */
+  private async afterReconcile(namespace: string, name: string, result: string): Promise<void> {
+    const cached = this.clusters.get(name, namespace);
+    if (result === 'gone' || result === 'deleted' || cached === undefined) {
+      await this.failover.forget(namespace, name);
+    } else if (result === 'success' && !this.stopped) {
+      const cluster = withDefaults(cached);
+      await this.failover.sync(cluster);
+      const { brokerPods, statefulSets } = this.observe(cluster);
+      await this.liveConfig.sync(cluster, brokerPods);
+      await this.groupTopics.sync(cluster, brokerPods);
+      const wanted = new Set(groupNames(cluster));
+      const leftover = [...statefulSets.values()]
+        .map((s) => s.metadata?.labels?.[GROUP_LABEL])
+        .filter((g): g is string => g !== undefined && !wanted.has(g));
+      try {
+        const again = await this.scaleIn.step(cluster, leftover, brokerPods);
+        if (again !== undefined) this.queue.addAfter(`${namespace}/${name}`, again);
+      } catch (err) {
+        this.logger.warn(
+          { cluster: name, namespace, err: (err as Error).message },
+          'scale-in step failed; retrying',
+        );
+        this.queue.addAfter(`${namespace}/${name}`, DRAIN_RECHECK_MS);
+      }
+    }
   }
 
   /** Resolves when no reconcile is queued or running (for tests and shutdown). */

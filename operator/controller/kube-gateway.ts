@@ -14,6 +14,7 @@ import {
   KIND,
   API_GROUP_VERSION,
   PLURAL,
+  type OperationStatus,
   type RocketMQCluster,
   type RocketMQClusterStatus,
 } from '../api/types';
@@ -93,6 +94,23 @@ export class KubeGateway {
       {
         ...clusterCoordinates(cluster.metadata.namespace, cluster.metadata.name),
         body: { metadata: { resourceVersion: cluster.metadata.resourceVersion }, status },
+      },
+      mergePatch,
+    ) as Promise<RocketMQCluster>;
+  }
+
+  /** Sets (or, with null, clears) status.operation, conditional on the resourceVersion read. */
+  patchOperation(
+    cluster: RocketMQCluster,
+    operation: OperationStatus | null,
+  ): Promise<RocketMQCluster> {
+    return this.custom.patchNamespacedCustomObjectStatus(
+      {
+        ...clusterCoordinates(cluster.metadata.namespace, cluster.metadata.name),
+        body: {
+          metadata: { resourceVersion: cluster.metadata.resourceVersion },
+          status: { operation },
+        },
       },
       mergePatch,
     ) as Promise<RocketMQCluster>;

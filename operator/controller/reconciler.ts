@@ -8,6 +8,7 @@ import { desiredObjects, failoverStateOf, groupNames } from '../reconcile/desire
 import { GROUP_LABEL, labelSelectorString, ROLE_LABEL, selectorLabels } from '../reconcile/names';
 import type { Logger } from '../../common/logger';
 import { conditionOf, setConditions, type ConditionUpdate } from './conditions';
+import { recordEvent } from './events';
 import type { KubeGateway } from './kube-gateway';
 import type { OperatorMetrics } from './metrics';
 import { observedStatus, type Observed } from './status';
@@ -103,10 +104,12 @@ export class Reconciler {
       });
     }
     // The master Service selects the pod labelled master; keep the labels on the recorded master.
+    // Pods of a group being scaled in keep theirs (no master is recorded for it any more).
+    const groups = groupNames(cluster);
     for (const pod of this.observe(cluster).brokerPods) {
       const podName = pod.metadata?.name ?? '';
       const group = pod.metadata?.labels?.[GROUP_LABEL];
-      if (!group) continue;
+      if (!group || !groups.includes(group)) continue;
       const role = ordinalOf(podName) === masterOrdinal(failover, group) ? 'master' : 'slave';
       if (pod.metadata?.labels?.[ROLE_LABEL] !== role) {
         await this.kube.setPodLabel(cluster.metadata.namespace, podName, ROLE_LABEL, role);
@@ -139,13 +142,20 @@ export class Reconciler {
       },
       { type: 'Paused', status: 'False', reason: 'NotPaused', message: 'reconciling' },
     ];
-    if (leftover.length > 0) {
-      // Removing a group needs a drain first (its queues consumed); until that runs, it stays.
+    const operation = cluster.status?.operation;
+    if (operation?.type === 'ScaleIn' && operation.phase === 'Blocked') {
+      const message = operation.message ?? `scale-in of ${operation.group} is blocked`;
+      updates.push(
+        { type: 'Progressing', status: 'True', reason: 'ScaleInBlocked', message },
+        { type: 'Degraded', status: 'True', reason: 'ScaleInBlocked', message },
+      );
+    } else if (leftover.length > 0) {
+      // Removing a group needs a drain first (its queues consumed): see scaling/scale-in.ts.
       updates.push({
         type: 'Progressing',
         status: 'True',
         reason: 'ScaleInPending',
-        message: `broker groups ${leftover.sort().join(', ')} are no longer in the spec; they keep running until drained`,
+        message: `broker groups ${leftover.sort().join(', ')} are no longer in the spec; they are removed once drained`,
       });
     }
     const wasReady = conditionOf(cluster.status?.conditions, 'Ready')?.status === 'True';
@@ -283,11 +293,6 @@ export class Reconciler {
     reason: string,
     message: string,
   ): Promise<void> {
-    try {
-      await this.kube.event(cluster, type, reason, message);
-    } catch (err) {
-      // An Event is informational; failing to record one must not fail the reconcile.
-      this.logger.warn({ err: (err as Error).message, reason }, 'could not record event');
-    }
+    await recordEvent(this.kube, this.logger, cluster, type, reason, message);
   }
 }

@@ -1,5 +1,5 @@
 import type { V1Pod, V1StatefulSet } from '@kubernetes/client-node';
-import { brokerIdOf, masterOrdinal } from '../reconcile/broker-config';
+import { currentBrokerId, masterOrdinal } from '../reconcile/broker-config';
 import { groupNames } from '../reconcile/desired';
 import {
   groupObjectName,
@@ -27,8 +27,8 @@ const isReady = (sts: V1StatefulSet | undefined, replicas: number) =>
   (sts.status?.readyReplicas ?? 0) >= replicas &&
   (sts.status?.replicas ?? 0) === replicas;
 
-const podReady = (pod: V1Pod) =>
-  pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+export const podReady = (pod: V1Pod | undefined) =>
+  pod?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 /**
  * The status part derived from observation: NameServer addresses, per group master, epoch,
@@ -60,9 +60,9 @@ export function observedStatus(
         const pod = pods.get(podName(sts, ordinal));
         return {
           pod: podName(sts, ordinal),
-          brokerId: brokerIdOf(ordinal, master),
+          brokerId: currentBrokerId(cluster, ordinal, master),
           role: ordinal === master ? ('MASTER' as const) : ('SLAVE' as const),
-          ready: pod !== undefined && podReady(pod),
+          ready: podReady(pod),
         };
       }),
     };

@@ -23,6 +23,20 @@ export function brokerIdOf(ordinal: number, master: number): number {
   return ordinal === 0 ? master : ordinal;
 }
 
+/** The brokerId the pod at `ordinal` takes while a slave under the failover controller. */
+export const slaveIdOf = (ordinal: number) => ordinal + 1;
+
+/** The role of a group's master, from the replication mode. */
+export function masterRoleOf(cluster: RocketMQCluster): 'SYNC_MASTER' | 'ASYNC_MASTER' {
+  return cluster.spec.broker.replicationMode === 'SYNC' ? 'SYNC_MASTER' : 'ASYNC_MASTER';
+}
+
+/** The brokerId a pod has now: 0 for the recorded master, else its slave id. */
+export function currentBrokerId(cluster: RocketMQCluster, ordinal: number, master: number): number {
+  if (!cluster.spec.failover.enabled) return brokerIdOf(ordinal, master);
+  return ordinal === master ? 0 : slaveIdOf(ordinal);
+}
+
 /** broker.conf keys shared by every broker of a group (what a rolling restart must apply). */
 export function commonBrokerConfig(
   cluster: RocketMQCluster,
@@ -36,6 +50,8 @@ export function commonBrokerConfig(
     listenPort: BROKER_LISTEN_PORT,
     storePathRootDir: STORE_PATH,
     httpPort: spec.metrics.port,
+    // With failover the operator's controller decides roles (HA_BECOME_*); brokers start fenced.
+    ...(spec.failover.enabled ? { enableControllerMode: 'true' } : {}),
   };
 }
 
@@ -47,12 +63,12 @@ export function brokerConf(
   failover: FailoverState,
 ): string {
   const master = masterOrdinal(failover, brokerName(groupIndex));
-  const masterRole =
-    cluster.spec.broker.replicationMode === 'SYNC' ? 'SYNC_MASTER' : 'ASYNC_MASTER';
+  const controlled = cluster.spec.failover.enabled;
   return renderProperties({
     ...commonBrokerConfig(cluster, groupIndex),
-    brokerId: brokerIdOf(ordinal, master),
-    brokerRole: ordinal === master ? masterRole : 'SLAVE',
+    // A controlled broker keeps its slave id in the file; the controller gives the master id 0.
+    brokerId: controlled ? slaveIdOf(ordinal) : brokerIdOf(ordinal, master),
+    brokerRole: !controlled && ordinal === master ? masterRoleOf(cluster) : 'SLAVE',
     namesrvAddr: nameServerAddresses(cluster),
     ...cluster.spec.broker.config,
   });

@@ -68,3 +68,9 @@ export function nameServerAddresses(cluster: RocketMQCluster): string {
   }
   return addresses.join(';');
 }
+
+/** The remoting address of a broker pod by its stable DNS name under the group's headless Service. */
+export function brokerPodAddress(cluster: RocketMQCluster, group: string, ordinal: number): string {
+  const service = groupObjectName(cluster, group);
+  return `${podName(service, ordinal)}.${service}.${cluster.metadata.namespace}.svc:${BROKER_LISTEN_PORT}`;
+}

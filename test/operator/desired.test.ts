@@ -158,10 +158,11 @@ test('broker.groups: one StatefulSet, headless Service, master Service, ConfigMa
   expect(r.pdb('demo-nameserver').spec?.maxUnavailable).toBe(1);
 });
 
-test('broker.conf per pod: ids, roles from replicationMode, flush type, ports, store path', () => {
+test('broker.conf per pod without failover: static ids, roles from replicationMode, flush type, ports, store path', () => {
   const r = render(
     clusterWith({
       broker: { replicasPerGroup: 3, replicationMode: 'SYNC', flushDiskType: 'SYNC_FLUSH' },
+      failover: { enabled: false },
     }),
   );
   expect(r.sts('demo-broker-0').spec?.replicas).toBe(3);
@@ -189,8 +190,31 @@ test('broker.conf per pod: ids, roles from replicationMode, flush type, ports, s
     ['2', 'SLAVE'],
   ]);
   expect(
-    render(clusterWith({ broker: { replicationMode: 'ASYNC' } })).conf('broker-0', 0).brokerRole,
+    render(
+      clusterWith({ broker: { replicationMode: 'ASYNC' }, failover: { enabled: false } }),
+    ).conf('broker-0', 0).brokerRole,
   ).toBe('ASYNC_MASTER');
+});
+
+test('with failover (default) every broker starts fenced under the controller: slave ids ordinal+1, no master in the file', () => {
+  const cluster = clusterWith({ broker: { replicasPerGroup: 3 } });
+  const before = render(cluster);
+  const after = render(cluster, new Map([['broker-0', { masterOrdinal: 2, epoch: 4 }]]));
+  for (const r of [before, after]) {
+    expect(
+      [0, 1, 2].map((o) => [
+        r.conf('broker-0', o).enableControllerMode,
+        r.conf('broker-0', o).brokerId,
+        r.conf('broker-0', o).brokerRole,
+      ]),
+    ).toEqual([
+      ['true', '1', 'SLAVE'],
+      ['true', '2', 'SLAVE'],
+      ['true', '3', 'SLAVE'],
+    ]);
+  }
+  // A recorded failover changes neither the files nor the pods: the controller moved the master.
+  expect(after.objects).toEqual(before.objects);
 });
 
 test('the broker container reads its own conf and mounts the store PVC', () => {
@@ -208,8 +232,11 @@ test('the broker container reads its own conf and mounts the store PVC', () => {
   ]);
 });
 
-test('recorded failover state moves the master: brokerId 0 and the master role follow it, the pod template does not', () => {
-  const cluster = clusterWith({ broker: { replicasPerGroup: 3, replicationMode: 'SYNC' } });
+test('without failover, recorded state moves the master: brokerId 0 and the master role follow it, the pod template does not', () => {
+  const cluster = clusterWith({
+    broker: { replicasPerGroup: 3, replicationMode: 'SYNC' },
+    failover: { enabled: false },
+  });
   const before = render(cluster);
   const after = render(cluster, new Map([['broker-0', { masterOrdinal: 2, epoch: 4 }]]));
   expect(
@@ -419,10 +446,13 @@ test('metrics: port in probes, conf and Services; scrape annotations; a ServiceM
   expect(monitor.spec.endpoints).toEqual([{ port: 'metrics', path: '/metrics', interval: '15s' }]);
 });
 
-test('failover settings do not change the workload objects (the failover controller reads them)', () => {
+test('failover detection time does not change the workload objects; turning failover on or off rolls the brokers', () => {
+  expect(render(clusterWith({ failover: { detectionSeconds: 120 } })).objects).toEqual(
+    render(clusterWith()).objects,
+  );
   expect(
-    render(clusterWith({ failover: { enabled: false, detectionSeconds: 120 } })).objects,
-  ).toEqual(render(clusterWith()).objects);
+    hashOf(render(clusterWith({ failover: { enabled: false } })).sts('demo-broker-0')),
+  ).not.toBe(hashOf(render(clusterWith()).sts('demo-broker-0')));
 });
 
 test('desired objects need the cluster uid for owner references', () => {

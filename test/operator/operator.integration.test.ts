@@ -97,6 +97,8 @@ test('creating a RocketMQCluster creates its objects with owner references, a fi
           replicationMode: 'SYNC',
           storage: { deleteClaimsOnClusterDeletion: true },
         },
+        // Static roles here (no broker processes run); live-cluster.integration.test.ts covers failover.
+        failover: { enabled: false },
       },
     },
   });
