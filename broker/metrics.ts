@@ -149,6 +149,35 @@ export function registerScrapeTimeMetrics(registry: Registry, ctx: BrokerContext
       for (const { group, topic, diff } of consumeProgress(ctx)) this.set({ group, topic }, diff);
     },
   });
+  new Gauge({
+    name: 'rmqts_broker_consumer_offset',
+    help: 'Committed consume offset, by consumer group, topic and queue',
+    labelNames: ['group', 'topic', 'queueId'],
+    registers,
+    collect() {
+      this.reset();
+      for (const { group, topic, queues } of consumeProgress(ctx)) {
+        for (const q of queues) this.set({ group, topic, queueId: q.queueId }, q.consumerOffset);
+      }
+    },
+  });
+  new Gauge({
+    name: 'rmqts_broker_consumer_queue_lag_messages',
+    help: 'Messages stored but not yet consumed, by consumer group, topic and queue',
+    labelNames: ['group', 'topic', 'queueId'],
+    registers,
+    collect() {
+      this.reset();
+      for (const { group, topic, queues } of consumeProgress(ctx)) {
+        for (const q of queues) {
+          this.set(
+            { group, topic, queueId: q.queueId },
+            Math.max(0, q.brokerOffset - q.consumerOffset),
+          );
+        }
+      }
+    },
+  });
   registerExporterMetrics(registry, ctx);
 }
 

@@ -492,6 +492,12 @@ describe('broker over the wire', () => {
       }),
     );
     expect(offsetOf(await query(1))).toBe(2);
+    // Offsets and lag per group and queue on /metrics: 3 stored, 2 consumed.
+    const metrics = await (await fetch(`http://127.0.0.1:${broker.httpPort}/metrics`)).text();
+    const series = (name: string) =>
+      new RegExp(`${name}\\{[^}]*group="OG",topic="OffsetTopic",queueId="1"[^}]*\\} (\\d+)`);
+    expect(metrics.match(series('rmqts_broker_consumer_offset'))?.[1]).toBe('2');
+    expect(metrics.match(series('rmqts_broker_consumer_queue_lag_messages'))?.[1]).toBe('1');
     // A pull with the commit bit commits too; negative commits are ignored.
     await invoke(RequestCode.PULL_MESSAGE, {
       ...pullHeader('OffsetTopic', 0, 0, { sysFlag: 0x5 }),
