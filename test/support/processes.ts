@@ -49,7 +49,8 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): RunningPr
   });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+  // 'close', not 'exit': it comes after the last stdout line, so `logs` is complete by then.
+  const exited = new Promise<number | null>((res) => child.once('close', (code) => res(code)));
 
   return {
     child,
