@@ -14,7 +14,8 @@ import type { BrokerContext } from '../broker-context';
 import { dlqTopicOf, retryTopicOf } from '../metadata/system-topics';
 import { isWriteable } from '../metadata/topic-config-manager';
 import type { MessageToStore } from '../store/message-types';
-import { isStored, PutMessageStatus } from '../store/status';
+import { isStored } from '../store/status';
+import { putReplicated } from './replicated-put';
 
 /** Retry messages wait `3 + reconsumeTimes` levels: 10 s, 30 s, 1 m, … (§11.2). */
 const RETRY_BASE_LEVEL = 3;
@@ -105,16 +106,7 @@ export class SendBackProcessor {
       body: original.body,
       properties: encodeProperties(props),
     };
-    const result = await ctx.store.putMessage(msg);
-    if (
-      ctx.replication &&
-      result.status === PutMessageStatus.PUT_OK &&
-      ctx.store.brokerRole === 'SYNC_MASTER'
-    ) {
-      result.status = await ctx.replication.waitForReplication(
-        result.wroteOffset + result.wroteBytes,
-      );
-    }
+    const result = await putReplicated(ctx, () => ctx.store.putMessage(msg));
     if (!isStored(result.status)) {
       ctx.logger.warn(
         { group: h.group, topic, status: result.status, remark: result.remark },

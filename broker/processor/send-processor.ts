@@ -31,6 +31,7 @@ import {
 } from '../metadata/system-topics';
 import type { MessageToStore, PutMessageResult } from '../store/message-types';
 import { isStored, PutMessageStatus } from '../store/status';
+import { putReplicated } from './replicated-put';
 
 type SendHeader = HeaderOf<(typeof SendMessageRequestHeader)['fields']>;
 
@@ -107,19 +108,13 @@ export class SendMessageProcessor {
       body,
       properties: appendProperties(header.properties ?? '', this.clusterProperty),
     };
-    const result = batch ? await this.putBatch(base, body) : await this.putOne(base);
-    await this.awaitSlave(result, base.properties);
+    const result = await putReplicated(
+      this.ctx,
+      () => (batch ? this.putBatch(base, body) : this.putOne(base)),
+      getProperty(base.properties, MessageConst.WAIT) !== 'false',
+    );
     return this.respond(request, result, base, batch);
   };
-
-  /** SYNC_MASTER (broker-internals.md §5.4): a stored put is answered once a slave has it. */
-  private async awaitSlave(result: PutMessageResult, properties: string): Promise<void> {
-    const { replication, store } = this.ctx;
-    if (replication === undefined || result.status !== PutMessageStatus.PUT_OK) return;
-    if (store.brokerRole !== 'SYNC_MASTER') return;
-    if (getProperty(properties, MessageConst.WAIT) === 'false') return;
-    result.status = await replication.waitForReplication(result.wroteOffset + result.wroteBytes);
-  }
 
   /** Topic config, topic and queue the message goes to (auto-creation, DLQ routing). */
   private async resolveTarget(
