@@ -107,6 +107,8 @@ export class Broker {
         haServerAddr: this.ha.haServerAddr,
         brokerId: config.brokerId,
         compressed: false,
+        // A stale master's claim is refused by our name servers (namesrv/route-info.ts).
+        haEpoch: config.enableControllerMode ? this.ha.status().epoch : undefined,
       }),
       () => ({
         filterServerList: [],

@@ -30,7 +30,7 @@ import {
 import type { Logger } from '../common/logger';
 import { crc32 } from '../common/message/crc32';
 import type { KVConfigManager } from './kv-config';
-import type { RouteInfoManager } from './route-info';
+import { type RegisterResult, type RouteInfoManager, StaleMasterError } from './route-info';
 
 const ORDER_TOPIC_CONFIG = 'ORDER_TOPIC_CONFIG';
 
@@ -56,13 +56,20 @@ export function registerNamesrvHandlers(server: RemotingServer, ctx: NamesrvCont
     }
     const body = decodeRegisterBrokerBody(request.body, header.compressed ?? false);
     const isNew = !routes.pickupTopicRouteData(header.brokerName);
-    const result = routes.registerBroker(
-      header,
-      header.haServerAddr,
-      body.topicConfigSerializeWrapper,
-      connection,
-      ctx.now(),
-    );
+    let result: RegisterResult;
+    try {
+      result = routes.registerBroker(
+        header,
+        header.haServerAddr,
+        body.topicConfigSerializeWrapper,
+        connection,
+        ctx.now(),
+      );
+    } catch (err) {
+      if (!(err instanceof StaleMasterError)) throw err;
+      logger.warn({ broker: header.brokerName, addr: header.brokerAddr }, err.message);
+      throw new RemotingError(ResponseCode.SYSTEM_ERROR, `registration refused: ${err.message}`);
+    }
     logger[isNew ? 'info' : 'debug'](
       { broker: header.brokerName, addr: header.brokerAddr, id: header.brokerId },
       'broker registered',

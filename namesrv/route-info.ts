@@ -15,6 +15,8 @@ export interface BrokerIdentity {
   brokerName: string;
   brokerAddr: string;
   brokerId: number;
+  /** The failover epoch a controller-mode broker registers with (absent for classic brokers). */
+  haEpoch?: number;
 }
 
 interface BrokerLiveInfo {
@@ -30,12 +32,17 @@ interface BrokerGroup {
   brokerName: string;
   /** brokerId → address. */
   brokerAddrs: Map<number, string>;
+  /** The epoch the current brokerId-0 entry registered with, if it gave one. */
+  masterEpoch?: number;
 }
 
 export interface RegisterResult {
   masterAddr?: string;
   haServerAddr?: string;
 }
+
+/** A registration refused because a newer master of the group is alive. */
+export class StaleMasterError extends Error {}
 
 /**
  * The name server's route registry (`broker-internals.md` §7): all in memory, rebuilt by the
@@ -56,6 +63,8 @@ export class RouteInfoManager {
     now: number,
   ): RegisterResult {
     const { clusterName, brokerName, brokerAddr, brokerId } = broker;
+    const stale = this.staleMasterClaim(broker);
+    if (stale !== undefined) throw new StaleMasterError(stale);
     let cluster = this.clusterAddrTable.get(clusterName);
     if (!cluster) this.clusterAddrTable.set(clusterName, (cluster = new Set()));
     cluster.add(brokerName);
@@ -72,6 +81,7 @@ export class RouteInfoManager {
     }
     const firstOfAddr = group.brokerAddrs.get(brokerId) !== brokerAddr;
     group.brokerAddrs.set(brokerId, brokerAddr);
+    if (brokerId === 0) group.masterEpoch = broker.haEpoch;
 
     const previous = this.brokerLiveTable.get(brokerAddr);
     if (brokerId === 0) {
@@ -103,6 +113,24 @@ export class RouteInfoManager {
     const masterAddr = group.brokerAddrs.get(0);
     const master = masterAddr ? this.brokerLiveTable.get(masterAddr) : undefined;
     return master ? { masterAddr, haServerAddr: master.haServerAddr } : {};
+  }
+
+  /**
+   * A master of an older epoch (back from a partition or a long pause, not yet told it was
+   * replaced) must not take brokerId 0 from a live master of a newer epoch: clients would send
+   * to a broker that is about to be fenced, for up to a route refresh. Why, or undefined.
+   */
+  private staleMasterClaim(broker: BrokerIdentity): string | undefined {
+    if (broker.brokerId !== 0 || broker.haEpoch === undefined) return undefined;
+    const group = this.brokerAddrTable.get(broker.brokerName);
+    const current = group?.brokerAddrs.get(0);
+    if (group?.masterEpoch === undefined || current === undefined) return undefined;
+    if (current === broker.brokerAddr || !this.brokerLiveTable.has(current)) return undefined;
+    if (broker.haEpoch >= group.masterEpoch) return undefined;
+    return (
+      `${broker.brokerName}'s master is ${current} in epoch ${group.masterEpoch}; ` +
+      `${broker.brokerAddr} claims it in epoch ${broker.haEpoch}`
+    );
   }
 
   private putQueueData(brokerName: string, queueData: QueueData, topic: string): void {

@@ -20,6 +20,11 @@ export const RegisterBrokerRequestHeader = defineHeader('RegisterBrokerRequestHe
   brokerId: required.long,
   compressed: optional.boolean,
   bodyCrc32: optional.int,
+  /**
+   * Ours, not RocketMQ's (Java name servers ignore unknown fields): the failover epoch of a
+   * controller-mode broker, so a name server refuses a stale master's claim to brokerId 0.
+   */
+  haEpoch: optional.long,
 });
 
 export const RegisterBrokerResponseHeader = defineHeader('RegisterBrokerResponseHeader', {

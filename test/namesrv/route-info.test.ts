@@ -136,4 +136,31 @@ describe('RouteInfoManager', () => {
     expect(perms('TBW102')).toEqual([['broker-a', 7]]);
     expect(routes.setWritePermOfBroker('no-such-broker', false)).toBe(0);
   });
+  it('refuses brokerId 0 to a master of an older epoch while the newer master is alive', () => {
+    const masterOf = () => routes.pickupTopicRouteData('T')?.brokerDatas[0].brokerAddrs['0'];
+    const promoted = { ...brokerASlave, brokerId: 0, haEpoch: 3 };
+    routes.registerBroker({ ...brokerA, haEpoch: 2 }, HA, wrapper([topic('T')], 1), 'old', 0);
+    routes.registerBroker(promoted, HA, wrapper([topic('T')], 1), 'new', 1);
+    expect(masterOf()).toBe(promoted.brokerAddr);
+    // The old master, back from a pause before it hears of epoch 3, re-registers as master.
+    expect(() =>
+      routes.registerBroker({ ...brokerA, haEpoch: 2 }, HA, wrapper([topic('T')], 1), 'old', 2),
+    ).toThrow(`broker-a's master is ${promoted.brokerAddr} in epoch 3`);
+    expect(masterOf()).toBe(promoted.brokerAddr);
+    // Told of epoch 3 it registers as a slave, which leaves the new master in place.
+    routes.registerBroker({ ...brokerA, brokerId: 2, haEpoch: 3 }, HA, wrapper([], 1), 'old', 3);
+    expect(masterOf()).toBe(promoted.brokerAddr);
+    // Once the newer master is gone, a claim (the controller's next decision) is taken again.
+    routes.onChannelDestroy('new');
+    routes.registerBroker({ ...brokerA, haEpoch: 4 }, HA, wrapper([topic('T')], 1), 'old', 4);
+    expect(masterOf()).toBe(brokerA.brokerAddr);
+  });
+
+  it('keeps the last registration for brokers without an epoch (classic mode, Java brokers)', () => {
+    routes.registerBroker(brokerA, HA, wrapper([topic('T')], 1), 'a', 0);
+    routes.registerBroker({ ...brokerASlave, brokerId: 0 }, HA, wrapper([topic('T')], 1), 'b', 1);
+    expect(routes.pickupTopicRouteData('T')?.brokerDatas[0].brokerAddrs['0']).toBe(
+      brokerASlave.brokerAddr,
+    );
+  });
 });
