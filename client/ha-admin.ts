@@ -12,6 +12,7 @@ import {
   decodeEpochHistory,
   decodeHaStatus,
   type EpochHistory,
+  type FenceRequest,
   HaRequestCode,
   type HaStatus,
 } from '../common/protocol/ha-bodies';
@@ -44,6 +45,12 @@ export class HaAdminClient {
 
   async becomeSlave(brokerAddr: string, req: BecomeSlaveRequest): Promise<HaStatus> {
     const r = await this.call(brokerAddr, HaRequestCode.HA_BECOME_SLAVE, req, 10_000);
+    return decodeHaStatus(r.body);
+  }
+
+  /** HA_FENCE: the broker stops replicating below `req.epoch`; answers its final status. */
+  async fence(brokerAddr: string, req: FenceRequest): Promise<HaStatus> {
+    const r = await this.call(brokerAddr, HaRequestCode.HA_FENCE, req, 5000);
     return decodeHaStatus(r.body);
   }
 

@@ -9,6 +9,7 @@
  * Role changes are serialized; a change with an epoch below the local one is refused, and a
  * master told of a higher epoch stops accepting writes before anything else happens.
  */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../common/logger';
@@ -24,11 +25,13 @@ import {
   decodeBecomeMaster,
   decodeBecomeSlave,
   decodeEpochHistory,
+  decodeFence,
   HaRequestCode,
   type HaRole,
   type HaStatus,
 } from '../../common/protocol/ha-bodies';
 import type { BrokerContext } from '../broker-context';
+import { metadataPaths } from '../metadata/config-file';
 import { storePaths } from '../store/store-config';
 import { PutMessageStatus } from '../store/status';
 import { EpochFile, truncationPoint } from './epoch-file';
@@ -42,9 +45,21 @@ export class HaService {
   private readonly client: HaClient;
   private readonly epochs: EpochFile;
   private readonly metadata: MetadataSync;
+  private readonly delayOffsetPath: string;
   private role: HaRole = 'FENCED';
   private masterAddr = '';
   private haPort = 0;
+  /**
+   * The epoch of the last HA_FENCE, until an HA_BECOME_* lifts it (0: not fenced). Kept in memory
+   * only, on purpose: a restarted broker comes back FENCED without an HA connection anyway, so
+   * a restart cannot re-follow the old master; and nothing stale is left on disk when the
+   * controller dies between fence and promote: its successor either fences again and promotes
+   * (the master is still gone) or tells the fenced followers to follow the recorded master again
+   * (it came back). Either is an HA_BECOME_*, which always lifts the fence, so it cannot wedge.
+   */
+  private fencedEpoch = 0;
+  /** Controller mode: the brokerId it registers under while not master (0 otherwise). */
+  private slaveId = 0;
   private changing: Promise<unknown> = Promise.resolve();
   private readonly logger: Logger;
 
@@ -65,7 +80,17 @@ export class HaService {
       isMaster: () => this.role === 'MASTER',
     });
     this.client = new HaClient(store, this.logger);
-    this.metadata = new MetadataSync(outbound, ctx, this.logger);
+    this.delayOffsetPath = metadataPaths(storePaths(config).config).delayOffset;
+    this.metadata = new MetadataSync(
+      outbound,
+      {
+        topics: ctx.topics,
+        subscriptionGroups: ctx.subscriptionGroups,
+        offsets: ctx.offsets,
+        delayOffsetPath: this.delayOffsetPath,
+      },
+      this.logger,
+    );
   }
 
   get haServerAddr(): string {
@@ -87,6 +112,7 @@ export class HaService {
     if (config.enableControllerMode) {
       // Registered under its slave id until a controller makes it master.
       if (config.brokerId <= 0) throw new Error('enableControllerMode needs a brokerId > 0');
+      this.slaveId = config.brokerId;
       this.role = 'FENCED';
       store.setBrokerRole('SLAVE');
     } else if (config.brokerRole === 'SLAVE') {
@@ -144,6 +170,7 @@ export class HaService {
       confirmOffset: this.role === 'MASTER' ? this.server.confirmedOffset : 0,
       masterAddr: this.masterAddr,
       slaves: this.server.slaves().map((s) => ({ addr: s.addr, ackOffset: s.ackOffset })),
+      fencedEpoch: this.fencedEpoch,
     };
   }
 
@@ -155,10 +182,25 @@ export class HaService {
       [HaRequestCode.HA_GET_STATUS, (request) => json(request, this.status())],
       // What slaves copy their consumer offsets from (§5.5).
       [
+        HaRequestCode.HA_FENCE,
+        async (request) => {
+          await this.fenceBelow(decodeFence(request.body).epoch);
+          return json(request, this.status());
+        },
+      ],
+      [
         RequestCode.GET_ALL_CONSUMER_OFFSET,
         (request) =>
           createResponse(request, ResponseCode.SUCCESS, {
             body: Buffer.from(this.ctx.offsets.render()),
+          }),
+      ],
+      // What slaves copy the delay levels' progress from: the file as last written, as Java does.
+      [
+        RequestCode.GET_ALL_DELAY_OFFSET,
+        async (request) =>
+          createResponse(request, ResponseCode.SUCCESS, {
+            body: await readFile(this.delayOffsetPath).catch(() => undefined),
           }),
       ],
       [
@@ -209,6 +251,57 @@ export class HaService {
     }
   }
 
+  /**
+   * HA_FENCE: nothing below `epoch` may be replicated from here on. A slave drops its HA
+   * connection (and metadata sync) at once and reconnects only when an HA_BECOME_* tells it to;
+   * it keeps reporting the master and epoch it followed, so a controller that restarts still
+   * knows it as a follower. A master stops accepting writes but keeps streaming what it has, so
+   * its slaves can catch up (a planned switchover); HA_BECOME_SLAVE later steps it down.
+   * Answers once the bytes in hand are appended: the status then holds the final CommitLog end.
+   */
+  private async fenceBelow(epoch: number): Promise<void> {
+    if (epoch <= this.epochs.lastEpoch) return;
+    this.fencedEpoch = Math.max(this.fencedEpoch, epoch);
+    if (this.role === 'MASTER') {
+      this.ctx.store.setBrokerRole('SLAVE');
+      if (this.slaveId > 0) {
+        // Off brokerId 0 at the name server at once, so routes lead producers elsewhere and a
+        // new master's registration is not overwritten by this one's.
+        this.ctx.config.brokerId = this.slaveId;
+        void this.ctx
+          .registerBroker()
+          .catch((err: unknown) =>
+            this.logger.warn({ err: (err as Error).message }, 'registration after fencing failed'),
+          );
+      }
+      this.logger.warn(
+        { epoch: this.epochs.lastEpoch, fencedEpoch: epoch },
+        'fenced: no more writes',
+      );
+      return;
+    }
+    this.metadata.follow('');
+    // Best effort: the old master may be reachable from here though not from the controller;
+    // fenced, it stops acknowledging writes nobody will replicate any more.
+    if (this.masterAddr !== '') {
+      const fence = createRequest(HaRequestCode.HA_FENCE, {}, encodeJsonBody({ epoch }));
+      void this.outbound.invoke(this.masterAddr, fence, 1000).catch(() => undefined);
+    }
+    await this.client.stop();
+    // A role change in flight may have started following again after the stop above.
+    await this.serialized(async () => {
+      if (this.fencedEpoch >= epoch && this.role !== 'MASTER') await this.client.stop();
+    });
+    this.logger.warn(
+      {
+        epoch: this.epochs.lastEpoch,
+        fencedEpoch: epoch,
+        offset: this.ctx.store.getMaxPhyOffset(),
+      },
+      'fenced: stopped replicating until told whom to follow',
+    );
+  }
+
   private async becomeMaster(req: BecomeMasterRequest): Promise<void> {
     const { store, config } = this.ctx;
     if (req.epoch === this.epochs.lastEpoch && this.role === 'MASTER') return;
@@ -218,6 +311,7 @@ export class HaService {
         `epoch ${req.epoch} is not above this broker's epoch ${this.epochs.lastEpoch}`,
       );
     }
+    this.fencedEpoch = 0;
     await this.client.stop();
     await this.metadata.stop();
     // A slave's CommitLog may end mid-record: the new epoch starts after the last whole one.
@@ -245,6 +339,7 @@ export class HaService {
         `epoch ${req.epoch} is below this broker's epoch ${local}`,
       );
     }
+    this.fencedEpoch = 0;
     if (
       this.role === 'SLAVE' &&
       req.epoch === local &&

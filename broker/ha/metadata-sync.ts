@@ -1,9 +1,14 @@
 /**
  * A slave's copy of its master's metadata (SlaveSynchronize, broker-internals.md §5.5): topic
- * configs (GET_ALL_TOPIC_CONFIG), consumer offsets (GET_ALL_CONSUMER_OFFSET) and subscription
- * groups (GET_ALL_SUBSCRIPTIONGROUP_CONFIG), pulled right away and then every 10 s; entries
- * that changed are stored and persisted. (No delay service exists yet, so no delay offsets.)
+ * configs (GET_ALL_TOPIC_CONFIG), consumer offsets (GET_ALL_CONSUMER_OFFSET), delay offsets
+ * (GET_ALL_DELAY_OFFSET) and subscription groups (GET_ALL_SUBSCRIPTIONGROUP_CONFIG), pulled right
+ * away and then every 10 s; entries that changed are stored and persisted. Delay offsets are
+ * written to the slave's `delayOffset.json` as RocketMQ does: the slave's scheduler delivers
+ * nothing and reloads that file when it becomes master, so it continues where the master was.
  */
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../../common/atomic-file';
+import { parseLenientJson } from '../../common/json';
 import type { Logger } from '../../common/logger';
 import type { RemotingClient } from '../../common/net/client';
 import { decodeJsonBody, decodeRegisterBrokerBody } from '../../common/protocol/bodies';
@@ -20,6 +25,8 @@ export interface MetadataSyncTargets {
   topics: TopicConfigManager;
   subscriptionGroups: SubscriptionGroupManager;
   offsets: ConsumerOffsetManager;
+  /** This broker's `delayOffset.json`. */
+  delayOffsetPath: string;
 }
 
 export class MetadataSync {
@@ -92,7 +99,32 @@ export class MetadataSync {
     }
     const offsetsBody = await this.fetch(master, RequestCode.GET_ALL_CONSUMER_OFFSET);
     this.targets.offsets.mergeFrom(offsetsBody.toString('utf8'));
+    if (await this.syncDelayOffsets(master)) changed++;
     if (changed > 0) this.logger.info({ master, changed }, 'metadata synced from the master');
+  }
+
+  /** Replaces the local `delayOffset.json` with the master's when they differ. */
+  private async syncDelayOffsets(master: string): Promise<boolean> {
+    const response = await this.remoting.invoke(
+      master,
+      createRequest(RequestCode.GET_ALL_DELAY_OFFSET),
+      5000,
+    );
+    if (response.code !== ResponseCode.SUCCESS) {
+      throw new Error(`GET_ALL_DELAY_OFFSET answered ${response.code}: ${response.remark ?? ''}`);
+    }
+    // No body: the master has delivered nothing yet and has no file.
+    if (response.body === undefined || response.body.length === 0) return false;
+    const text = response.body.toString('utf8');
+    const root = parseLenientJson(text) as { offsetTable?: unknown } | null;
+    if (typeof root !== 'object' || root === null || typeof root.offsetTable !== 'object') {
+      throw new Error('GET_ALL_DELAY_OFFSET: body has no offsetTable');
+    }
+    const path = this.targets.delayOffsetPath;
+    const mine = await readFile(path, 'utf8').catch(() => undefined);
+    if (mine === text) return false;
+    await writeFileAtomic(path, text);
+    return true;
   }
 
   private async fetch(master: string, code: number): Promise<Buffer> {

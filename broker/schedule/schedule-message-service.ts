@@ -57,6 +57,8 @@ export class ScheduleMessageService {
   private flushTimer?: NodeJS.Timeout;
   private stopped = true;
   private wasSlave = false;
+  /** The reload of `delayOffset.json` after this broker stopped being a slave. */
+  private reloaded: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: MessageStore,
@@ -156,8 +158,14 @@ export class ScheduleMessageService {
         if (this.wasSlave) {
           // A new master continues from the progress the old one wrote (synced to this node).
           this.wasSlave = false;
-          await this.offsets.load();
+          this.reloaded = this.offsets.load().catch((err: unknown) => {
+            this.wasSlave = true;
+            throw err;
+          });
         }
+        // Every level waits for that reload, not only the one that started it: a level running
+        // meanwhile would deliver again what the old master already delivered.
+        await this.reloaded;
         const next = await this.deliverBatch(state);
         if (next === 'idle') return undefined;
         if (next !== 'more') return next;

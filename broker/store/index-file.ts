@@ -21,6 +21,8 @@ import type { StoreIO } from './store-io';
 export const INDEX_HEADER_SIZE = 40;
 export const INDEX_SLOT_SIZE = 4;
 export const INDEX_ENTRY_SIZE = 20;
+/** Entries read per call while undoing a truncated suffix. */
+const TRUNCATE_BATCH = 4096;
 
 /** `abs(String.hashCode(topic + "#" + key))`, with MIN_VALUE → 0, without building the string. */
 export function indexKeyHash(topic: string, key: string): number {
@@ -122,13 +124,7 @@ export class IndexFile {
       f.hashSlotCount = h.readInt32BE(32);
       f.indexCount = Math.max(1, h.readInt32BE(36));
       f.writtenCount = f.indexCount;
-      if (writable && !f.isFull()) {
-        const raw = Buffer.allocUnsafe(hashSlotNum * INDEX_SLOT_SIZE);
-        await f.readAt(raw, 0, raw.length, INDEX_HEADER_SIZE);
-        const slots = new Int32Array(hashSlotNum);
-        for (let i = 0; i < hashSlotNum; i++) slots[i] = raw.readInt32BE(i * INDEX_SLOT_SIZE);
-        f.slots = slots;
-      }
+      if (writable && !f.isFull()) f.slots = await f.readSlots();
       return f;
     } catch (err) {
       await io.close(fd).catch(() => undefined);
@@ -233,6 +229,60 @@ export class IndexFile {
     await this.writeAt(this.headerBytes(), 0);
     await this.io.fdatasync(this.fd);
     if (seal) this.slots = undefined;
+  }
+
+  /**
+   * Drops the entries pointing at or past CommitLog offset `phyOffset` (the CommitLog was cut
+   * there, and other messages will be written at those offsets). Entries are in CommitLog order,
+   * so they are a suffix: they are undone newest first, each one's slot pointing back at the
+   * previous entry of its chain. The result is written and synced; a sealed file stays sealed.
+   */
+  async truncateFrom(phyOffset: number): Promise<void> {
+    await this.writeEntries();
+    const sealed = this.slots === undefined;
+    const slots = this.slots ?? (await this.readSlots());
+    const batch = Buffer.allocUnsafe(TRUNCATE_BATCH * INDEX_ENTRY_SIZE);
+    let count = this.indexCount;
+    let kept: { phyOffset: number; timeDiff: number } | undefined;
+    while (count > 1 && kept === undefined) {
+      const from = Math.max(1, count - TRUNCATE_BATCH);
+      await this.readAt(batch, 0, (count - from) * INDEX_ENTRY_SIZE, this.entryPosition(from));
+      for (let n = count - 1; n >= from; n--) {
+        const p = (n - from) * INDEX_ENTRY_SIZE;
+        const entryOffset = readInt64BE(batch, p + 4);
+        if (entryOffset < phyOffset) {
+          kept = { phyOffset: entryOffset, timeDiff: batch.readInt32BE(p + 12) };
+          break;
+        }
+        const slot = batch.readInt32BE(p) % this.hashSlotNum;
+        if (slots[slot] === n) {
+          const prev = batch.readInt32BE(p + 16);
+          slots[slot] = prev;
+          if (prev === 0) this.hashSlotCount--;
+        }
+        count = n;
+      }
+    }
+    this.indexCount = count;
+    this.writtenCount = count;
+    if (kept !== undefined) {
+      this.endPhyOffset = kept.phyOffset;
+      // Only whole seconds are stored: the end time is rounded up, never below the entry's time.
+      this.endTimestamp = Math.min(
+        this.endTimestamp,
+        this.beginTimestamp + (kept.timeDiff + 1) * 1000 - 1,
+      );
+    }
+    this.slots = slots;
+    await this.persist(sealed);
+  }
+
+  private async readSlots(): Promise<Int32Array> {
+    const raw = Buffer.allocUnsafe(this.hashSlotNum * INDEX_SLOT_SIZE);
+    await this.readAt(raw, 0, raw.length, INDEX_HEADER_SIZE);
+    const slots = new Int32Array(this.hashSlotNum);
+    for (let i = 0; i < this.hashSlotNum; i++) slots[i] = raw.readInt32BE(i * INDEX_SLOT_SIZE);
+    return slots;
   }
 
   private headerBytes(): Buffer {

@@ -208,6 +208,33 @@ export class IndexService {
     };
   }
 
+  /**
+   * The CommitLog was cut at `phyOffset` (a rejoining slave drops what diverged): entries
+   * pointing at or past it are removed, so a key query cannot return another message written at
+   * those offsets later, and that message is indexed once dispatched (indexing resumes after
+   * the newest remaining entry). Files wholly past the cut are deleted.
+   */
+  async truncate(phyOffset: number): Promise<void> {
+    await this.settle();
+    for (let last = this.files.at(-1); last !== undefined; last = this.files.at(-1)) {
+      if (last.endPhyOffset < phyOffset) return;
+      if (last.indexCount > 1 && last.beginPhyOffset < phyOffset) {
+        await last.truncateFrom(phyOffset);
+        this.logger.warn(
+          { file: last.path, phyOffset },
+          'index entries past the CommitLog cut removed',
+        );
+        return;
+      }
+      this.files.pop();
+      this.logger.warn(
+        { file: last.path, phyOffset },
+        'deleting index file past the CommitLog cut',
+      );
+      await last.destroy();
+    }
+  }
+
   /** Deletes files wholly below CommitLog offset `phyMinOffset`, never the newest. */
   async deleteExpiredFiles(phyMinOffset: number): Promise<number> {
     let deleted = 0;

@@ -15,6 +15,12 @@ export const HaRequestCode = {
   HA_BECOME_MASTER: 9103,
   /** BecomeSlaveRequest → HaStatus: follow a master of an epoch at least the local one. */
   HA_BECOME_SLAVE: 9104,
+  /**
+   * FenceRequest → HaStatus: stop replicating from or for any master below `epoch` at once (a
+   * master stops accepting writes, a slave drops its HA connection and stays disconnected until
+   * the next HA_BECOME_*); the answer holds the broker's final CommitLog end.
+   */
+  HA_FENCE: 9105,
 } as const;
 
 /** MASTER accepts writes; SLAVE follows a master; FENCED waits to be told (controller mode). */
@@ -40,6 +46,8 @@ export interface HaStatus {
   /** Slave: the master it follows. */
   masterAddr: string;
   slaves: { addr: string; ackOffset: number }[];
+  /** The epoch of the last HA_FENCE not yet lifted by an HA_BECOME_* (0: not fenced). */
+  fencedEpoch: number;
 }
 
 export interface EpochHistory {
@@ -81,6 +89,14 @@ function str(o: Record<string, unknown>, key: string, what: string): string {
     throw new RemotingError(ResponseCode.INVALID_PARAMETER, `${what}: ${key} must be a string`);
   }
   return v;
+}
+
+export interface FenceRequest {
+  epoch: number;
+}
+
+export function decodeFence(body: Buffer | undefined): FenceRequest {
+  return { epoch: num(objectOf(body, 'HA_FENCE'), 'epoch', 'HA_FENCE') };
 }
 
 export function decodeBecomeMaster(body: Buffer | undefined): BecomeMasterRequest {
@@ -147,5 +163,6 @@ export function decodeHaStatus(body: Buffer | undefined): HaStatus {
       addr: str(s, 'addr', 'HA slave'),
       ackOffset: num(s, 'ackOffset', 'HA slave'),
     })),
+    fencedEpoch: num(o, 'fencedEpoch', 'HA status'),
   };
 }

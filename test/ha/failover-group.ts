@@ -1,5 +1,5 @@
 /**
- * A broker group of two controller-mode brokers, real processes, with the failover controller
+ * A broker group of controller-mode brokers, real processes, with the failover controller
  * running in the test process and recording decisions in a state file.
  */
 import { mkdtempSync } from 'node:fs';
@@ -7,7 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HaAdminClient } from '../../client/ha-admin';
 import { Producer } from '../../client/producer';
-import type { HaStatus } from '../../common/protocol/ha-bodies';
+import type {
+  BecomeMasterRequest,
+  BecomeSlaveRequest,
+  EpochHistory,
+  FenceRequest,
+  HaStatus,
+} from '../../common/protocol/ha-bodies';
 import { FailoverController } from '../../failover/controller';
 import { FileStateStore } from '../../failover/state-store';
 import { RemotingClient } from '../../common/net/client';
@@ -31,8 +37,54 @@ export interface Node {
   proc: RunningBroker | undefined;
 }
 
+/**
+ * The controller's admin client, with a partition between the controller and some brokers:
+ * calls to an address in `unreachable` fail as an unanswered connection would, while the
+ * brokers themselves (and the test's own client) still reach each other.
+ */
+export class PartitionedHaAdmin extends HaAdminClient {
+  readonly unreachable = new Set<string>();
+  /** Runs before each HA_FENCE is sent (a test's chance to disturb the group right then). */
+  beforeFence: ((addr: string) => Promise<void>) | undefined;
+
+  override status(addr: string): Promise<HaStatus> {
+    return this.cut(addr) ?? super.status(addr);
+  }
+
+  override epochs(addr: string): Promise<EpochHistory> {
+    return this.cut(addr) ?? super.epochs(addr);
+  }
+
+  override becomeMaster(addr: string, req: BecomeMasterRequest): Promise<HaStatus> {
+    return this.cut(addr) ?? super.becomeMaster(addr, req);
+  }
+
+  override becomeSlave(addr: string, req: BecomeSlaveRequest): Promise<HaStatus> {
+    return this.cut(addr) ?? super.becomeSlave(addr, req);
+  }
+
+  override async fence(addr: string, req: FenceRequest): Promise<HaStatus> {
+    await this.beforeFence?.(addr);
+    return this.cut(addr) ?? super.fence(addr, req);
+  }
+
+  private cut(addr: string): Promise<never> | undefined {
+    if (!this.unreachable.has(addr)) return undefined;
+    return Promise.reject(new Error(`${addr}: connect timed out (test partition)`));
+  }
+}
+
+export interface FailoverGroupOptions {
+  detectionTimeMs?: number;
+  switchoverTimeoutMs?: number;
+  /** Extra broker flags. */
+  flags?: Record<string, string | number | boolean>;
+}
+
 export class FailoverGroup {
   readonly ha = new HaAdminClient(silent, 500);
+  /** What the controller talks to brokers with. */
+  readonly controllerAdmin = new PartitionedHaAdmin(silent, 500);
   readonly remoting = new RemotingClient({ logger: silent });
   namesrv!: RunningNamesrv;
   controller!: FailoverController;
@@ -41,7 +93,7 @@ export class FailoverGroup {
 
   constructor(
     private readonly masterRole: 'SYNC_MASTER' | 'ASYNC_MASTER',
-    private readonly detectionTimeMs = 2000,
+    private readonly options: FailoverGroupOptions = {},
   ) {}
 
   addr(node: Node): string {
@@ -67,11 +119,12 @@ export class FailoverGroup {
         masterRole: this.masterRole,
       },
       {
-        admin: this.ha,
+        admin: this.controllerAdmin,
         stateStore: new FileStateStore(this.stateDir),
         logger: silent,
-        detectionTimeMs: this.detectionTimeMs,
+        detectionTimeMs: this.options.detectionTimeMs ?? 2000,
         probeIntervalMs: 250,
+        switchoverTimeoutMs: this.options.switchoverTimeoutMs,
       },
     );
     await this.controller.start();
@@ -89,6 +142,7 @@ export class FailoverGroup {
         brokerId: node.slaveId,
         brokerRole: 'SLAVE',
         listenPort: node.port,
+        ...this.options.flags,
       },
       node.dataDir,
     );
@@ -153,6 +207,7 @@ export class FailoverGroup {
   async stop(): Promise<void> {
     await this.controller?.stop();
     this.ha.close();
+    this.controllerAdmin.close();
     this.remoting.close();
     for (const n of this.nodes) {
       if (n.proc) {
