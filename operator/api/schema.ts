@@ -201,9 +201,12 @@ export const statusSchema: SchemaProps = {
               properties: {
                 pod: { type: 'string' },
                 brokerId: { type: 'integer' },
-                role: { type: 'string', enum: ['MASTER', 'SLAVE'] },
+                role: { type: 'string', enum: ['MASTER', 'SLAVE', 'FENCED'] },
                 ready: { type: 'boolean' },
-                replicationLagBytes: { type: 'integer' },
+                replicationLagBytes: {
+                  type: 'integer',
+                  description: "Bytes of the master's CommitLog the replica does not have.",
+                },
               },
             },
           },

@@ -109,14 +109,19 @@ export interface ClusterCondition {
   observedGeneration: number;
 }
 
-export type BrokerRole = 'MASTER' | 'SLAVE';
+/** FENCED: a broker under the failover controller that has not been told its role yet. */
+export type BrokerRole = 'MASTER' | 'SLAVE' | 'FENCED';
 
 export interface ReplicaStatus {
   pod: string;
   brokerId: number;
+  /** As the broker answers it (HA status); the recorded role while it does not answer. */
   role: BrokerRole;
   ready: boolean;
-  /** Bytes the replica is behind its master; absent until the admin API has been asked. */
+  /**
+   * Bytes of the master's CommitLog the replica does not have (0 for the master); absent while
+   * the replica or its master does not answer.
+   */
   replicationLagBytes?: number;
 }
 

@@ -15,6 +15,8 @@ import { withDefaults } from '../api/cluster';
 import { API_GROUP, API_VERSION, PLURAL, type RocketMQCluster } from '../api/types';
 import { FailoverManager, type FailoverManagerOptions } from '../failover/failover-manager';
 import { BrokerConfigClient } from '../../client/broker-config-client';
+import { HaAdminClient } from '../../client/ha-admin';
+import { ROLL_RECHECK_MS, RollingUpdate } from '../rolling/rolling-update';
 import { GroupTopicSync } from '../scaling/group-topics';
 import { LiveBrokerConfig } from '../scaling/live-broker-config';
 import { DRAIN_RECHECK_MS, ScaleIn } from '../scaling/scale-in';
@@ -24,6 +26,7 @@ import { KubeGateway } from './kube-gateway';
 import { conditionOf } from './conditions';
 import type { ClusterReadiness, OperatorMetrics } from './metrics';
 import { Reconciler } from './reconciler';
+import { ReplicationProbe } from './replication';
 import type { Observed } from './status';
 import { WorkQueue } from './work-queue';
 
@@ -37,6 +40,12 @@ type Watched<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
 
 const OWNED_SELECTOR = `app.kubernetes.io/managed-by=${FIELD_MANAGER}`;
 const INFORMER_RESTART_MS = 1000;
+/** A cluster is reconciled at least this often, so the replication lag in status stays current. */
+const STATUS_REFRESH_MS = 10_000;
+/** How soon status is refreshed while the brokers' roles differ from the recorded ones. */
+const UNSETTLED_REFRESH_MS = 1000;
+/** The replication view status is written from is at most this old. */
+const REPLICATION_MAX_AGE_MS = 5_000;
 const keyOf = (o: KubernetesObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 
 /**
@@ -52,6 +61,9 @@ export class ClusterController {
   private readonly groupTopics: GroupTopicSync;
   private readonly brokerConfigs: BrokerConfigClient;
   private readonly scaleIn: ScaleIn;
+  private readonly haAdmin: HaAdminClient;
+  private readonly replication: ReplicationProbe;
+  private readonly rollingUpdate: RollingUpdate;
   private readonly clusters: Watched<RocketMQCluster>;
   private readonly statefulSets: Watched<V1StatefulSet>;
   private readonly pods: Watched<V1Pod>;
@@ -115,7 +127,15 @@ export class ClusterController {
     );
     this.others = [configMaps, services] as Watched<KubernetesObject>[];
 
-    this.reconciler = new Reconciler(kube, (cluster) => this.observe(cluster), metrics, logger);
+    this.haAdmin = new HaAdminClient(logger, 1000);
+    this.replication = new ReplicationProbe(this.haAdmin, options.resolveAddress);
+    this.reconciler = new Reconciler(
+      kube,
+      (cluster) => this.observe(cluster),
+      (cluster, pods) => this.replication.cluster(cluster, pods, REPLICATION_MAX_AGE_MS),
+      metrics,
+      logger,
+    );
     this.failover = new FailoverManager(kube, metrics, logger, options);
     this.brokerConfigs = new BrokerConfigClient(logger, 3000);
     this.liveConfig = new LiveBrokerConfig(
@@ -126,6 +146,13 @@ export class ClusterController {
     );
     this.groupTopics = new GroupTopicSync(kube, this.brokerConfigs, logger, options.resolveAddress);
     this.scaleIn = new ScaleIn(kube, this.brokerConfigs, logger, options.resolveAddress);
+    this.rollingUpdate = new RollingUpdate(
+      kube,
+      this.replication,
+      this.failover,
+      logger,
+      options.resolveAddress,
+    );
     this.queue = new WorkQueue(
       async (key) => {
         const [namespace, name] = key.split('/');
@@ -208,16 +235,22 @@ export class ClusterController {
     await this.failover.stop();
     this.brokerConfigs.close();
     this.scaleIn.close();
+    this.haAdmin.close();
   }
 
   /**
    * What runs beside the objects of a reconciled cluster: its failover controllers (stopped with
-   * the cluster), the run-time settings of its running brokers, topics for new broker groups, and
-   * the scale-in of removed groups.
+   * the cluster, and while it is paused), the run-time settings of its running brokers, topics
+   * for new broker groups, the scale-in of removed groups and rolling restarts.
    */
   private async afterReconcile(namespace: string, name: string, result: string): Promise<void> {
     const cached = this.clusters.get(name, namespace);
+    const key = `${namespace}/${name}`;
     if (result === 'gone' || result === 'deleted' || cached === undefined) {
+      await this.failover.forget(namespace, name);
+      this.replication.forget(namespace, name);
+    } else if (result === 'paused') {
+      // Paused means nothing is changed, masters included.
       await this.failover.forget(namespace, name);
     } else if (result === 'success' && !this.stopped) {
       const cluster = withDefaults(cached);
@@ -229,16 +262,36 @@ export class ClusterController {
       const leftover = [...statefulSets.values()]
         .map((s) => s.metadata?.labels?.[GROUP_LABEL])
         .filter((g): g is string => g !== undefined && !wanted.has(g));
-      try {
-        const again = await this.scaleIn.step(cluster, leftover, brokerPods);
-        if (again !== undefined) this.queue.addAfter(`${namespace}/${name}`, again);
-      } catch (err) {
-        this.logger.warn(
-          { cluster: name, namespace, err: (err as Error).message },
-          'scale-in step failed; retrying',
-        );
-        this.queue.addAfter(`${namespace}/${name}`, DRAIN_RECHECK_MS);
-      }
+      await this.operationStep('scale-in', key, DRAIN_RECHECK_MS, () =>
+        this.scaleIn.step(cluster, leftover, brokerPods),
+      );
+      await this.operationStep('rolling update', key, ROLL_RECHECK_MS, () =>
+        this.rollingUpdate.step(cluster, brokerPods),
+      );
+      // A replication view caught mid-change (a master not yet told) is refreshed soon.
+      this.queue.addAfter(
+        key,
+        this.replication.settled(namespace, name) ? STATUS_REFRESH_MS : UNSETTLED_REFRESH_MS,
+      );
+    }
+  }
+
+  /** Runs one step of a long operation and requeues the cluster when the step asks to. */
+  private async operationStep(
+    what: string,
+    key: string,
+    retryMs: number,
+    step: () => Promise<number | undefined>,
+  ): Promise<void> {
+    try {
+      const again = await step();
+      if (again !== undefined) this.queue.addAfter(key, again);
+    } catch (err) {
+      this.logger.warn(
+        { cluster: key, err: (err as Error).message },
+        `${what} step failed; retrying`,
+      );
+      this.queue.addAfter(key, retryMs);
     }
   }
 

@@ -7,6 +7,7 @@ import {
   setHeaderOptions,
   type KubeConfig,
   type KubernetesObject,
+  type V1Pod,
 } from '@kubernetes/client-node';
 import {
   API_GROUP,
@@ -136,6 +137,19 @@ export class KubeGateway {
       },
       mergePatch,
     );
+  }
+
+  /** Pods matching the selector, as the API server has them now (not a watch cache). */
+  async listPods(namespace: string, labelSelector: string): Promise<V1Pod[]> {
+    return (await this.core.listNamespacedPod({ namespace, labelSelector })).items;
+  }
+
+  /**
+   * Deletes a pod (its StatefulSet recreates it from the current template), only if it is still
+   * the pod of that uid: a pod already recreated is not deleted again.
+   */
+  async deletePod(namespace: string, name: string, uid: string): Promise<void> {
+    await this.core.deleteNamespacedPod({ namespace, name, body: { preconditions: { uid } } });
   }
 
   /** Deletes the PVCs matching the selector; returns their names. */

@@ -1,16 +1,23 @@
 import { isDeepStrictEqual } from 'node:util';
-import { ApiException } from '@kubernetes/client-node';
+import { ApiException, type V1Pod } from '@kubernetes/client-node';
 import { hasFinalizer, isBeingDeleted, isPaused, withDefaults } from '../api/cluster';
 import { FINALIZER, type RocketMQCluster, type RocketMQClusterStatus } from '../api/types';
 import { validateSpec } from '../api/validate';
 import { masterOrdinal } from '../reconcile/broker-config';
 import { desiredObjects, failoverStateOf, groupNames } from '../reconcile/desired';
-import { GROUP_LABEL, labelSelectorString, ROLE_LABEL, selectorLabels } from '../reconcile/names';
+import {
+  GROUP_LABEL,
+  labelSelectorString,
+  ROLE_LABEL,
+  selectorLabels,
+  trailingIndex,
+} from '../reconcile/names';
 import type { Logger } from '../../common/logger';
 import { conditionOf, setConditions, type ConditionUpdate } from './conditions';
 import { recordEvent } from './events';
 import type { KubeGateway } from './kube-gateway';
 import type { OperatorMetrics } from './metrics';
+import type { ReplicationView } from './replication';
 import { observedStatus, type Observed } from './status';
 
 export type ReconcileResult = 'success' | 'invalid' | 'paused' | 'deleted' | 'gone';
@@ -35,7 +42,6 @@ function safeParse(text: string): unknown {
 }
 
 const nowIso = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-const ordinalOf = (podName: string) => Number(/-(\d+)$/.exec(podName)?.[1] ?? -1);
 
 /**
  * One reconcile of one RocketMQCluster: finalizer, pause, validation, server-side apply of the
@@ -46,6 +52,11 @@ export class Reconciler {
   constructor(
     private readonly kube: KubeGateway,
     private readonly observe: (cluster: RocketMQCluster) => Observed,
+    /** What the broker pods say about replication, for the replicas' role and lag in status. */
+    private readonly replication: (
+      cluster: RocketMQCluster,
+      brokerPods: readonly V1Pod[],
+    ) => Promise<ReplicationView>,
     private readonly metrics: OperatorMetrics,
     private readonly logger: Logger,
   ) {}
@@ -110,7 +121,7 @@ export class Reconciler {
       const podName = pod.metadata?.name ?? '';
       const group = pod.metadata?.labels?.[GROUP_LABEL];
       if (!group || !groups.includes(group)) continue;
-      const role = ordinalOf(podName) === masterOrdinal(failover, group) ? 'master' : 'slave';
+      const role = trailingIndex(podName) === masterOrdinal(failover, group) ? 'master' : 'slave';
       if (pod.metadata?.labels?.[ROLE_LABEL] !== role) {
         await this.kube.setPodLabel(cluster.metadata.namespace, podName, ROLE_LABEL, role);
       }
@@ -127,7 +138,11 @@ export class Reconciler {
 
   private async writeObservedStatus(cluster: RocketMQCluster): Promise<void> {
     const observed = this.observe(cluster);
-    const { status, conditions } = observedStatus(cluster, failoverStateOf(cluster), observed);
+    const replication = await this.replication(cluster, observed.brokerPods);
+    const { status, conditions } = observedStatus(cluster, failoverStateOf(cluster), {
+      ...observed,
+      replication,
+    });
     const wanted = new Set(groupNames(cluster));
     const leftover = [...observed.statefulSets.values()]
       .map((s) => s.metadata?.labels?.[GROUP_LABEL])
@@ -149,6 +164,13 @@ export class Reconciler {
         { type: 'Progressing', status: 'True', reason: 'ScaleInBlocked', message },
         { type: 'Degraded', status: 'True', reason: 'ScaleInBlocked', message },
       );
+    } else if (operation?.type === 'RollingUpdate') {
+      updates.push({
+        type: 'Progressing',
+        status: 'True',
+        reason: 'RollingUpdate',
+        message: `rolling group ${operation.group}${operation.message ? `: ${operation.message}` : ''}`,
+      });
     } else if (leftover.length > 0) {
       // Removing a group needs a drain first (its queues consumed): see scaling/scale-in.ts.
       updates.push({

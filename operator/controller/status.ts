@@ -15,11 +15,14 @@ import type {
   RocketMQClusterStatus,
 } from '../api/types';
 import type { ConditionUpdate } from './conditions';
+import type { ReplicationView } from './replication';
 
 /** What the controller observed of the cluster's workloads (from its informer caches). */
 export interface Observed {
   statefulSets: ReadonlyMap<string, V1StatefulSet>;
   brokerPods: readonly V1Pod[];
+  /** What the broker pods answered about replication, when they were asked. */
+  replication?: ReplicationView;
 }
 
 const isReady = (sts: V1StatefulSet | undefined, replicas: number) =>
@@ -32,7 +35,8 @@ export const podReady = (pod: V1Pod | undefined) =>
 
 /**
  * The status part derived from observation: NameServer addresses, per group master, epoch,
- * replica roles and readiness, and the Ready/Progressing conditions.
+ * replica roles (as the brokers answer them, else as recorded), readiness and replication lag,
+ * and the Ready/Progressing conditions.
  */
 export function observedStatus(
   cluster: RocketMQCluster,
@@ -57,12 +61,17 @@ export function observedStatus(
       masterPod: podName(sts, master),
       epoch: failover.get(group)?.epoch ?? 0,
       replicas: Array.from({ length: spec.broker.replicasPerGroup }, (_, ordinal) => {
-        const pod = pods.get(podName(sts, ordinal));
+        const name = podName(sts, ordinal);
+        const answered = observed.replication?.get(name);
+        const ready = podReady(pods.get(name));
         return {
-          pod: podName(sts, ordinal),
+          pod: name,
           brokerId: currentBrokerId(cluster, ordinal, master),
-          role: ordinal === master ? ('MASTER' as const) : ('SLAVE' as const),
-          ready: podReady(pod),
+          role: answered?.role ?? (ordinal === master ? 'MASTER' : 'SLAVE'),
+          ready,
+          ...(ready && answered?.lagBytes !== undefined
+            ? { replicationLagBytes: answered.lagBytes }
+            : {}),
         };
       }),
     };

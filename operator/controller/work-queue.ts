@@ -17,7 +17,7 @@ export class WorkQueue {
   private readonly inFlight = new Set<string>();
   private readonly dirtyWhileInFlight = new Set<string>();
   private readonly failures = new Map<string, number>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, { timer: NodeJS.Timeout; due: number }>();
   private active = 0;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
@@ -44,15 +44,24 @@ export class WorkQueue {
     this.pump();
   }
 
-  /** Adds the key after a delay; an earlier pending delay for it wins. */
+  /**
+   * Adds the key after a delay. One timer per key: of a pending delay and a new one, the one
+   * due first wins (a periodic refresh must not hold back a step that asked to run sooner).
+   */
   addAfter(key: string, delayMs: number): void {
-    if (this.stopped || this.timers.has(key)) return;
+    if (this.stopped) return;
+    const due = Date.now() + delayMs;
+    const pending = this.timers.get(key);
+    if (pending !== undefined) {
+      if (pending.due <= due) return;
+      clearTimeout(pending.timer);
+    }
     const timer = setTimeout(() => {
       this.timers.delete(key);
       this.add(key);
     }, delayMs);
     timer.unref();
-    this.timers.set(key, timer);
+    this.timers.set(key, { timer, due });
   }
 
   /** The delay before the next retry of a key that failed `failures` times in a row. */
@@ -75,7 +84,7 @@ export class WorkQueue {
 
   stop(): void {
     this.stopped = true;
-    for (const timer of this.timers.values()) clearTimeout(timer);
+    for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     this.queued.length = 0;
     this.queuedSet.clear();

@@ -72,11 +72,50 @@ export class FailoverManager {
     }
   }
 
-  /** Stops the controllers of a cluster that is gone or being deleted. */
+  /**
+   * Stops the controllers of a cluster that is gone, being deleted or paused (the pause
+   * annotation stops failover too; the next {@link sync} after the pause starts them again,
+   * each reading the recorded master back from status).
+   */
   async forget(namespace: string, name: string): Promise<void> {
     const prefix = clusterKey(namespace, name);
-    for (const key of [...this.groups.keys()])
-      if (key.startsWith(prefix)) await this.stopGroup(key);
+    const stopped: string[] = [];
+    for (const key of [...this.groups.keys()]) {
+      if (!key.startsWith(prefix)) continue;
+      await this.stopGroup(key);
+      stopped.push(key.slice(prefix.length));
+    }
+    if (stopped.length > 0) {
+      this.logger.info(
+        { cluster: name, namespace, groups: stopped },
+        'failover controllers stopped',
+      );
+    }
+  }
+
+  /** The groups of a cluster whose failover controller runs now. */
+  runningGroups(namespace: string, name: string): string[] {
+    const prefix = clusterKey(namespace, name);
+    return [...this.groups.keys()]
+      .filter((key) => key.startsWith(prefix))
+      .map((key) => key.slice(prefix.length));
+  }
+
+  /**
+   * Planned handover of a group's mastership to `targetAddr` (or the best in-sync slave): see
+   * {@link FailoverController.switchover}. Rejects when the group has no running controller.
+   */
+  switchover(
+    cluster: RocketMQCluster,
+    group: string,
+    targetAddr?: string,
+  ): Promise<{ epoch: number; masterAddr: string }> {
+    const key = `${clusterKey(cluster.metadata.namespace, cluster.metadata.name)}${group}`;
+    const running = this.groups.get(key);
+    if (running === undefined) {
+      return Promise.reject(new Error(`group ${group} has no running failover controller`));
+    }
+    return running.controller.switchover(targetAddr);
   }
 
   async stop(): Promise<void> {

@@ -2,6 +2,7 @@ import type {
   V1ConfigMap,
   V1Container,
   V1PodDisruptionBudget,
+  V1PodTemplateSpec,
   V1Service,
   V1StatefulSet,
 } from '@kubernetes/client-node';
@@ -22,6 +23,7 @@ import {
   ROLE_LABEL,
   selectorLabels,
   STORE_PATH,
+  TEMPLATE_HASH_ANNOTATION,
 } from './names';
 import { httpProbe, metricsAnnotations, scheduling, sysctlInitContainer } from './pod-spec';
 import { headlessService } from './services';
@@ -61,6 +63,19 @@ function brokerContainer(cluster: RocketMQCluster): V1Container {
       { name: 'config', mountPath: CONFIG_DIR },
     ],
   };
+}
+
+/** The template with {@link TEMPLATE_HASH_ANNOTATION} set to the digest of everything else in it. */
+function withTemplateHash(template: V1PodTemplateSpec): V1PodTemplateSpec {
+  const annotations = { ...template.metadata?.annotations };
+  annotations[TEMPLATE_HASH_ANNOTATION] = configHash(template);
+  return { ...template, metadata: { ...template.metadata, annotations } };
+}
+
+/** The template digest the group's pods should carry: a pod with another one is rolled. */
+export function desiredTemplateHash(cluster: RocketMQCluster, groupIndex: number): string {
+  const sts = brokerGroupObjects(cluster, groupIndex, new Map())[3];
+  return sts.spec?.template.metadata?.annotations?.[TEMPLATE_HASH_ANNOTATION] ?? '';
 }
 
 /**
@@ -116,6 +131,20 @@ export function brokerGroupObjects(
     image: spec.image,
     osTuning: spec.osTuning,
   });
+  const template = withTemplateHash({
+    metadata: {
+      labels,
+      annotations: { [CONFIG_HASH_ANNOTATION]: hash, ...metricsAnnotations(cluster) },
+    },
+    spec: {
+      ...scheduling(cluster, selector),
+      ...(spec.osTuning.enabled ? { initContainers: [sysctlInitContainer(cluster)] } : {}),
+      // The broker flushes and closes its store on SIGTERM; give it time.
+      terminationGracePeriodSeconds: 60,
+      containers: [brokerContainer(cluster)],
+      volumes: [{ name: 'config', configMap: { name: groupConfigName(cluster, group) } }],
+    },
+  });
   const statefulSet: V1StatefulSet = {
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
@@ -124,28 +153,15 @@ export function brokerGroupObjects(
       serviceName: name,
       replicas: spec.broker.replicasPerGroup,
       podManagementPolicy: 'Parallel',
-      // Highest ordinal first: slaves before the master while the master is ordinal 0. The
-      // handover-aware roll (slaves, handover, old master) will replace this with OnDelete.
-      updateStrategy: { type: 'RollingUpdate' },
+      // The operator restarts pods itself (rolling/): slaves first, then mastership handed to an
+      // in-sync slave, then the old master. The StatefulSet controller only recreates deleted pods.
+      updateStrategy: { type: 'OnDelete' },
       selector: { matchLabels: selector },
       persistentVolumeClaimRetentionPolicy: {
         whenScaled: spec.broker.storage.deleteClaimsOnScaleIn ? 'Delete' : 'Retain',
         whenDeleted: 'Retain',
       },
-      template: {
-        metadata: {
-          labels,
-          annotations: { [CONFIG_HASH_ANNOTATION]: hash, ...metricsAnnotations(cluster) },
-        },
-        spec: {
-          ...scheduling(cluster, selector),
-          ...(spec.osTuning.enabled ? { initContainers: [sysctlInitContainer(cluster)] } : {}),
-          // The broker flushes and closes its store on SIGTERM; give it time.
-          terminationGracePeriodSeconds: 60,
-          containers: [brokerContainer(cluster)],
-          volumes: [{ name: 'config', configMap: { name: groupConfigName(cluster, group) } }],
-        },
-      },
+      template,
       volumeClaimTemplates: [
         {
           metadata: { name: 'store', labels },

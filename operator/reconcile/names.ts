@@ -7,6 +7,12 @@ export const GROUP_LABEL = `${API_GROUP}/group`;
 /** Set by the operator on the pod that is its group's master; the master Service selects it. */
 export const ROLE_LABEL = `${API_GROUP}/role`;
 export const CONFIG_HASH_ANNOTATION = `${API_GROUP}/config-hash`;
+/**
+ * Digest of a broker pod template, on the template and so on every pod created from it: a pod
+ * whose value differs from the desired one runs an old template and is rolled by the operator
+ * (broker StatefulSets use OnDelete; see rolling/).
+ */
+export const TEMPLATE_HASH_ANNOTATION = `${API_GROUP}/template-hash`;
 
 export const BROKER_LISTEN_PORT = 10911;
 export const BROKER_FAST_PORT = BROKER_LISTEN_PORT - 2;
@@ -53,6 +59,8 @@ export const groupMasterServiceName = (cluster: RocketMQCluster, group: string) 
 export const groupConfigName = (cluster: RocketMQCluster, group: string) =>
   `${groupObjectName(cluster, group)}-config`;
 export const podName = (statefulSet: string, ordinal: number) => `${statefulSet}-${ordinal}`;
+/** The ordinal of a StatefulSet pod (`<set>-<ordinal>`), or of a group (`broker-<index>`); -1 if none. */
+export const trailingIndex = (name: string) => Number(/-(\d+)$/.exec(name)?.[1] ?? -1);
 
 /**
  * namesrvAddr: the stable DNS name of every NameServer pod under the headless Service. Pod IPs may

@@ -205,7 +205,7 @@ describe('the Helm chart', () => {
       ['', 'services', ['get', 'list', 'watch', 'create', 'patch', 'delete']],
       ['', 'configmaps', ['get', 'list', 'watch', 'create', 'patch', 'delete']],
       ['policy', 'poddisruptionbudgets', ['get', 'list', 'watch', 'create', 'patch', 'delete']],
-      ['', 'pods', ['get', 'list', 'watch', 'patch']],
+      ['', 'pods', ['get', 'list', 'watch', 'patch', 'delete']],
       ['', 'persistentvolumeclaims', ['get', 'list', 'delete']],
       ['', 'events', ['create', 'patch']],
     ];
@@ -218,8 +218,9 @@ describe('the Helm chart', () => {
           true,
         ]);
     }
-    // Least privilege: pods are never created or deleted, claims never created, leases not here.
-    expect(allows(manager, '', 'pods', 'delete')).toBe(false);
+    // Least privilege: pods are never created (only deleted by the roll), claims never created,
+    // leases not here.
+    expect(allows(manager, '', 'pods', 'create')).toBe(false);
     expect(allows(manager, '', 'persistentvolumeclaims', 'create')).toBe(false);
     expect(allows(manager, 'coordination.k8s.io', 'leases', 'get')).toBe(false);
 

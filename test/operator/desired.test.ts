@@ -11,7 +11,8 @@ import {
   failoverStateOf,
   type DesiredObject,
 } from '../../operator/reconcile/desired';
-import { CONFIG_HASH_ANNOTATION } from '../../operator/reconcile/names';
+import { desiredTemplateHash } from '../../operator/reconcile/broker-group';
+import { CONFIG_HASH_ANNOTATION, TEMPLATE_HASH_ANNOTATION } from '../../operator/reconcile/names';
 import { clusterWith } from './fixtures';
 
 /** Pure reconcile: spec (and recorded failover state) in, objects out. */
@@ -260,6 +261,26 @@ test('without failover, recorded state moves the master: brokerId 0 and the mast
   expect(failoverStateOf(withStatus)).toEqual(
     new Map([['broker-0', { masterOrdinal: 2, epoch: 4 }]]),
   );
+});
+
+test('broker pods are rolled by the operator (OnDelete); the template digest changes with the template only', () => {
+  const templateHash = (sts: V1StatefulSet) =>
+    sts.spec?.template.metadata?.annotations?.[TEMPLATE_HASH_ANNOTATION];
+  const cluster = clusterWith({ broker: { groups: 2 } });
+  const base = render(cluster).sts('demo-broker-0');
+  expect(base.spec?.updateStrategy).toEqual({ type: 'OnDelete' });
+  expect(templateHash(base)).toMatch(/^[0-9a-f]{16}$/);
+  expect(desiredTemplateHash(cluster, 0)).toBe(templateHash(base));
+  expect(desiredTemplateHash(cluster, 1)).toBe(templateHash(render(cluster).sts('demo-broker-1')));
+  // A failover (recorded master moved) changes only the ConfigMap, never the template.
+  const failedOver = render(cluster, new Map([['broker-0', { masterOrdinal: 1, epoch: 3 }]]));
+  expect(templateHash(failedOver.sts('demo-broker-0'))).toBe(templateHash(base));
+  const changed = [
+    clusterWith({ broker: { groups: 2, config: { fileReservedTime: '24' } } }),
+    clusterWith({ broker: { groups: 2, resources: { limits: { cpu: '2' } } } }),
+    clusterWith({ broker: { groups: 2 }, image: 'rocketmq-ts:2' }),
+  ];
+  for (const c of changed) expect(desiredTemplateHash(c, 0)).not.toBe(templateHash(base));
 });
 
 test('storage: size, class, and the PVC retention on scale-in', () => {

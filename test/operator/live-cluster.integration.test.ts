@@ -1,21 +1,17 @@
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import type { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { AdminClient } from '../../client/admin-client';
 import { BrokerConfigClient } from '../../client/broker-config-client';
 import { HaAdminClient } from '../../client/ha-admin';
 import { Producer } from '../../client/producer';
 import { createLogger } from '../../common/logger';
 import { RemotingClient } from '../../common/net/client';
-import { rocketMQClusterCrd } from '../../operator/api/crd';
 import type { RocketMQCluster } from '../../operator/api/types';
-import { defaultOperatorConfig, Operator } from '../../operator/operator';
-import { brokerPodAddress, ROLE_LABEL } from '../../operator/reconcile/names';
-import { createTopic } from '../broker/support';
+import { ROLE_LABEL } from '../../operator/reconcile/names';
 import { readAll } from '../ha/support';
-import { KubeApiServer } from '../support/kube-api-server';
-import { LocalKubelet } from '../support/kube-kubelet';
+import type { LocalKubelet } from '../support/kube-kubelet';
 import { mergePatch } from '../support/kube-workloads';
-import type { Json } from '../support/kube-patch';
 import { eventually } from './kube-wait';
+import { startLiveOperator, type LiveOperator } from './live-operator';
 
 /**
  * One cluster's life on Kubernetes, end to end: the operator in process against the test API
@@ -39,10 +35,8 @@ const coords = {
 const TOPIC = 'KubeFailoverTopic';
 const silent = createLogger('failover-e2e', 'silent');
 
-let api: KubeApiServer;
-let kc: KubeConfig;
+let live: LiveOperator;
 let kubelet: LocalKubelet;
-let operator: Operator;
 let custom: CustomObjectsApi;
 let core: CoreV1Api;
 let apps: AppsV1Api;
@@ -51,43 +45,19 @@ const remoting = new RemotingClient({ logger: silent });
 let producer: Producer | undefined;
 
 beforeAll(async () => {
-  api = await KubeApiServer.start();
-  api.installCrd(rocketMQClusterCrd() as unknown as Json);
-  kc = api.kubeConfig();
-  custom = kc.makeApiClient(CustomObjectsApi);
-  core = kc.makeApiClient(CoreV1Api);
-  apps = kc.makeApiClient(AppsV1Api);
-  await core.createNamespace({ body: { metadata: { name: NS } } });
-  kubelet = new LocalKubelet(kc, NS);
-  kubelet.start();
-  operator = new Operator(
-    kc,
-    {
-      ...defaultOperatorConfig(),
-      httpHost: '127.0.0.1',
-      httpPort: 0,
-      leaseRetryMs: 200,
-      leaseDurationSeconds: 15,
-    },
-    silent,
-    { resolveAddress: kubelet.network.resolve, probeIntervalMs: 250 },
-  );
-  await operator.start();
+  live = await startLiveOperator(NS, silent);
+  ({ kubelet, custom, core, apps } = live);
 });
 
 afterAll(async () => {
   await producer?.shutdown();
   ha.close();
   remoting.close();
-  await operator?.stop();
-  await kubelet?.stop();
-  await api?.stop();
+  await live?.stop();
 });
 
-const getCluster = async () =>
-  (await custom.getNamespacedCustomObject({ ...coords, name: 'ha' })) as RocketMQCluster;
-const addrOf = (cluster: RocketMQCluster, ordinal: number) =>
-  kubelet.network.resolve(brokerPodAddress(cluster, 'broker-0', ordinal));
+const getCluster = () => live.getCluster('ha');
+const addrOf = (cluster: RocketMQCluster, ordinal: number) => live.brokerAddr(cluster, ordinal);
 const podLabel = async (pod: string) =>
   (await core.readNamespacedPod({ namespace: NS, name: pod })).metadata?.labels?.[ROLE_LABEL];
 
@@ -103,24 +73,7 @@ async function sendSome(p: Producer, prefix: string, count: number): Promise<voi
 }
 
 test('a master pod lost: the in-sync slave takes over, recorded in status, and the old master rejoins as slave', async () => {
-  await custom.createNamespacedCustomObject({
-    ...coords,
-    body: {
-      apiVersion: 'rocketmq-ts.dev/v1alpha1',
-      kind: 'RocketMQCluster',
-      metadata: { name: 'ha' },
-      spec: {
-        nameServer: { replicas: 1 },
-        broker: {
-          groups: 1,
-          replicasPerGroup: 2,
-          replicationMode: 'SYNC',
-          config: { registerNameServerPeriod: '1000', mappedFileSizeCommitLog: '4194304' },
-        },
-        failover: { enabled: true, detectionSeconds: 5 },
-      },
-    },
-  });
+  await live.createPairCluster('ha', 'SYNC');
   // Ready, and a master elected (epoch recorded) by the operator's failover controller.
   const ready = await eventually(
     'cluster ready with an elected master',
@@ -145,17 +98,7 @@ test('a master pod lost: the in-sync slave takes over, recorded in status, and t
     return s.role === 'SLAVE' && s.epoch === first.epoch;
   });
 
-  for (const o of [masterOrdinal, slaveOrdinal])
-    await createTopic(remoting, addrOf(ready, o), TOPIC, 2);
-  producer = new Producer({
-    namesrvAddr: kubelet.network.resolveList(ready.status!.nameServer!.addresses),
-    producerGroup: 'kube-failover',
-    logger: silent,
-    pollNameServerIntervalMs: 300,
-    sendMsgTimeoutMs: 3000,
-    retryTimesWhenSendFailed: 2,
-  });
-  await producer.start();
+  producer = await live.startProducer(ready, TOPIC, 2, 'kube-failover');
   await sendSome(producer, 'before', 20);
 
   // The master's node goes down.
@@ -185,7 +128,7 @@ test('a master pod lost: the in-sync slave takes over, recorded in status, and t
   expect(events.find((e) => e.reason === 'Failover')?.message).toBe(
     `group broker-0: ${slavePod} is master in epoch ${after.epoch}, replacing ${first.masterPod}`,
   );
-  const metrics = await (await fetch(`http://127.0.0.1:${operator.httpPort}/metrics`)).text();
+  const metrics = await (await fetch(`http://127.0.0.1:${live.operator.httpPort}/metrics`)).text();
   expect(metrics).toMatch(
     /^rmqts_operator_failovers_total\{[^}]*cluster_namespace="fo",cluster="ha",group="broker-0"[^}]*\} 1$/m,
   );
@@ -223,14 +166,18 @@ test('a master pod lost: the in-sync slave takes over, recorded in status, and t
     'old master labelled slave',
     async () => (await podLabel(first.masterPod)) === 'slave',
   );
-  const final = await getCluster();
-  expect(final.status?.groups?.[0].replicas.map((r) => [r.pod, r.role, r.brokerId])).toEqual(
-    [0, 1].map((o) => [
-      `ha-broker-0-${o}`,
-      o === slaveOrdinal ? 'MASTER' : 'SLAVE',
-      o === slaveOrdinal ? 0 : o + 1,
-    ]),
-  );
+  // Roles in status are what the brokers answer, refreshed by the operator: eventually these.
+  const roles = [0, 1].map((o) => [
+    `ha-broker-0-${o}`,
+    o === slaveOrdinal ? 'MASTER' : 'SLAVE',
+    o === slaveOrdinal ? 0 : o + 1,
+  ]);
+  await eventually('status shows the new roles', async () => {
+    const replicas = (await getCluster()).status?.groups?.[0].replicas ?? [];
+    return (
+      JSON.stringify(replicas.map((r) => [r.pod, r.role, r.brokerId])) === JSON.stringify(roles)
+    );
+  });
 });
 
 test('NameServers scale up and down without restarting a broker: running brokers are told the new list', async () => {

@@ -69,3 +69,21 @@ test('requeueAfter schedules another run; stop cancels it', async () => {
   expect(runs).toBeGreaterThanOrEqual(2);
   expect(queue.length).toBe(0);
 });
+
+test('of two delays for one key the sooner wins, whichever was asked first', async () => {
+  const runs: number[] = [];
+  const queue = new WorkQueue(
+    async () => {
+      runs.push(Date.now());
+    },
+    () => undefined,
+    { concurrency: 1, baseDelayMs: 10, maxDelayMs: 10 },
+  );
+  const start = Date.now();
+  queue.addAfter('k', 60_000); // a periodic refresh
+  queue.addAfter('k', 20); // a step that must run soon
+  queue.addAfter('k', 30_000); // later than the pending one: ignored
+  while (runs.length < 1) await tick();
+  expect(runs[0] - start).toBeLessThan(5_000);
+  queue.stop();
+});

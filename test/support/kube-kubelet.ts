@@ -26,9 +26,22 @@ interface Container {
   readyUrl: string | undefined;
   ready: boolean;
   restarts: number;
+  /** The pod's terminationGracePeriodSeconds, in ms. */
+  graceMs: number;
 }
 
 const TICK_MS = 150;
+
+/** SIGTERM, then SIGKILL once the grace period is over, as a kubelet stops a deleted pod. */
+async function terminate(proc: RunningProcess, graceMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const graceOver = new Promise<'over'>((resolve) => {
+    timer = setTimeout(() => resolve('over'), graceMs);
+  });
+  const outcome = await Promise.race([proc.stop(), graceOver]);
+  clearTimeout(timer);
+  if (outcome === 'over') await proc.kill();
+}
 
 /**
  * The StatefulSet controller and a kubelet for the test API server that run each pod's real
@@ -36,8 +49,11 @@ const TICK_MS = 150;
  * file read from the pod's ConfigMap volume. Addresses are remapped through a {@link PodNetwork}:
  * the process listens on loopback at the port the pod's DNS name maps to (brokerIP1=127.0.0.1),
  * and namesrvAddr is rewritten to those ports. Store directories belong to the PVC, so a
- * recreated pod finds its data. Readiness is the process's /readyz. Deleting a pod SIGKILLs its
- * process (a lost node, a `kill -9`); a process that exits on its own is restarted.
+ * recreated pod finds its data. Readiness is the process's /readyz. Deleting a pod stops its
+ * process with SIGTERM (SIGKILL after the pod's termination grace period) before a pod of the
+ * same name is created again from the StatefulSet's current template — pods are never replaced
+ * because the template changed (OnDelete); a lost node is {@link powerOff} (SIGKILL). A process
+ * that exits on its own is restarted.
  */
 export class LocalKubelet {
   readonly network = new PodNetwork();
@@ -115,7 +131,7 @@ export class LocalKubelet {
     for (const [name, c] of this.containers) {
       if (live.get(name)?.metadata?.uid !== c.podUid) {
         this.containers.delete(name);
-        await c.proc?.kill();
+        if (c.proc !== undefined) await terminate(c.proc, c.graceMs);
       }
     }
     for (const sts of sets) {
@@ -157,6 +173,7 @@ export class LocalKubelet {
         readyUrl: undefined,
         ready: false,
         restarts: 0,
+        graceMs: (pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000,
       };
       this.containers.set(name, c);
     }
