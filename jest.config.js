@@ -5,7 +5,8 @@
 const esmOnlyPackages = ['@kubernetes/client-node', 'openid-client', 'oauth4webapi', 'jose'];
 
 module.exports = {
-  testEnvironment: 'node',
+  // The node environment, plus killing child processes a test file left running (see the file).
+  testEnvironment: '<rootDir>/test/support/reaping-environment.ts',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: {

@@ -10,7 +10,7 @@ beforeAll(async () => {
 });
 afterAll(() => api.stop());
 
-/** A long lease in the first test keeps a busy machine's slow renewals from losing it early. */
+/** A long lease keeps a busy machine's slow renewals from missing the renew deadline. */
 function candidate(identity: string, log: string[], lease = 'lock', leaseDurationSeconds = 10) {
   return new LeaderElector(
     api.kubeConfig(),
@@ -57,7 +57,7 @@ test('a holder that stops renewing (crashed) loses the Lease once it expires', a
       metadata: { name: 'crashed' },
       spec: {
         holderIdentity: 'ghost',
-        leaseDurationSeconds: 3,
+        leaseDurationSeconds: 5,
         acquireTime: now,
         renewTime: now,
         leaseTransitions: 0,
@@ -65,11 +65,11 @@ test('a holder that stops renewing (crashed) loses the Lease once it expires', a
     },
   });
   const log: string[] = [];
-  const next = candidate('next', log, 'crashed', 1);
+  const next = candidate('next', log, 'crashed');
   next.start();
   await new Promise((r) => setTimeout(r, 300));
   expect(next.isLeader).toBe(false); // the ghost's lease is still current
-  await eventually('next leads after expiry', () => next.isLeader, 10_000);
+  await eventually('next leads after expiry', () => next.isLeader, 15_000);
   expect(
     (await leases.readNamespacedLease({ namespace: 'default', name: 'crashed' })).spec,
   ).toMatchObject({
@@ -78,4 +78,49 @@ test('a holder that stops renewing (crashed) loses the Lease once it expires', a
   });
   await next.stop();
   expect(log).toEqual(['next leads', 'next stops']);
+});
+
+test('stop() during a round in flight neither leads afterwards nor keeps the Lease', async () => {
+  const log: string[] = [];
+  const early = candidate('early', log, 'in-flight');
+  early.start(); // the first round (read, then create) is on the wire now
+  await early.stop();
+  const lease = await api
+    .kubeConfig()
+    .makeApiClient(CoordinationV1Api)
+    .readNamespacedLease({ namespace: 'default', name: 'in-flight' });
+  expect(lease.spec?.holderIdentity).toBeUndefined();
+  expect(early.isLeader).toBe(false);
+  expect(log).toEqual([]);
+  const standby = candidate('standby', log, 'in-flight');
+  standby.start();
+  await eventually('the standby leads at once', () => standby.isLeader, 5_000);
+  await standby.stop();
+});
+
+test('a leader that cannot reach the API server steps down within the renew deadline', async () => {
+  const own = await KubeApiServer.start();
+  const log: string[] = [];
+  const lonely = new LeaderElector(
+    own.kubeConfig(),
+    {
+      namespace: 'default',
+      name: 'lock',
+      identity: 'lonely',
+      leaseDurationSeconds: 3,
+      retryPeriodMs: 50,
+    },
+    {
+      onStartedLeading: () => log.push('leads'),
+      onStoppedLeading: () => log.push('stops'),
+    },
+    createLogger('election', 'silent'),
+  );
+  lonely.start();
+  await eventually('lonely leads', () => lonely.isLeader);
+  await own.stop();
+  // The renew deadline is 2 s of the 3 s lease; a standby could take over only after 3 s.
+  await eventually('lonely steps down', () => !lonely.isLeader, 10_000);
+  await lonely.stop();
+  expect(log).toEqual(['leads', 'stops']);
 });

@@ -3,9 +3,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { trackChild } from './running-children';
 
 /** The compiled CLI; `npm test` builds it before jest runs. */
 export const CLI = resolve(__dirname, '../../dist/cli/index.js');
+
+/** Makes a started process (and the node processes it starts) exit when its parent is gone. */
+const DIE_WITH_PARENT = resolve(__dirname, '../../dist/test/support/die-with-parent.js');
+
+/** `env` for a child node process: the die-with-parent preload added to NODE_OPTIONS. */
+function childNodeEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const options = [env.NODE_OPTIONS, `--require=${DIE_WITH_PARENT}`].filter(Boolean).join(' ');
+  return { ...env, NODE_OPTIONS: options };
+}
 
 export interface RunningProcess {
   child: ChildProcess;
@@ -24,9 +34,11 @@ export interface RunningProcess {
 
 export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): RunningProcess {
   const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    env: childNodeEnv({ ...process.env, LOG_LEVEL: 'info', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // Killed by the jest environment's teardown if the test file does not stop it.
+  trackChild(child);
   const logs: Record<string, unknown>[] = [];
   const waiters: {
     predicate: (l: Record<string, unknown>) => boolean;
