@@ -67,11 +67,10 @@ export function fixedRate(
     };
     const tick = () => {
       const now = performance.now();
-      if (now >= endMs) {
-        if (inFlight === 0) resolve();
-        return;
-      }
-      for (const due = schedule.dueBy(now); index < due && inFlight < maxInFlight; index++) {
+      const ended = now >= endMs;
+      // A late last tick (a loaded machine) still sends everything that was due before the end.
+      const due = schedule.dueBy(Math.min(now, endMs));
+      for (; index < due && inFlight < maxInFlight; index++) {
         const intended = schedule.intendedTime(index);
         inFlight++;
         publish(payload.next()).then(
@@ -85,6 +84,10 @@ export function fixedRate(
             settle();
           },
         );
+      }
+      if (ended) {
+        if (inFlight === 0) resolve();
+        return;
       }
       // Timers fire a millisecond late or more, which a 10k msgs/s schedule cannot afford:
       // below 2 ms to the next send, yield to I/O with setImmediate (costs a busy core).
