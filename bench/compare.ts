@@ -28,7 +28,10 @@ interface CompareOptions {
   machineTestMs: number;
   dataDir: string;
   keepData: boolean;
-  /** Where our broker writes V8 CPU profiles (`--cpu-prof`), when asked for. */
+  /**
+   * Where our broker and every scenario process (the load generator's client) write V8 CPU
+   * profiles (`--cpu-prof`), when asked for.
+   */
   cpuProfileDir?: string;
 }
 
@@ -44,7 +47,8 @@ Runs scenarios 1, 3, 4, 5 against every target in one run and prints one table.
   --machineSeconds=3  time of each machine baseline test (disk bandwidth, fdatasync rate)
   --dataDir=DIR       servers keep data in a new folder under DIR (default ${tmpdir()})
   --keepData          leave that folder in place
-  --cpuProf[=DIR]     our broker runs with node --cpu-prof, profiles in DIR (default ./profiles)
+  --cpuProf[=DIR]     our broker and the scenario processes run with node --cpu-prof, profiles in
+                      DIR (default ./profiles); node dist/bench/profile-summary.js reads them
 `;
 
 function parseOptions(args: ParsedArgs): CompareOptions {
@@ -184,7 +188,7 @@ async function runScenarioProcess(
   const sampler = setInterval(() => (maxRss = Math.max(maxRss, server.rss())), 500);
   try {
     const limitMs = options.settings.warmupMs + options.settings.durationMs + 60_000;
-    row.result = await runChild(spec, limitMs);
+    row.result = await runChild(spec, limitMs, options.cpuProfileDir);
     row.serverRssBytes = Math.max(maxRss, server.rss());
     if (scenario === 1) {
       // The issue's scenario 7: memory during scenario 1, and once the load has stopped.
@@ -202,14 +206,17 @@ async function runScenarioProcess(
 }
 
 /** Runs bench/run-scenario.js in a child process and parses its one JSON line. */
-function runChild(spec: ScenarioSpec, limitMs: number): Promise<ScenarioResult> {
+function runChild(
+  spec: ScenarioSpec,
+  limitMs: number,
+  cpuProfileDir: string | undefined,
+): Promise<ScenarioResult> {
+  const profile = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
   return new Promise((resolveResult, reject) => {
     const child = spawn(
       process.execPath,
-      [join(__dirname, 'run-scenario.js'), JSON.stringify(spec)],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
+      [...profile, join(__dirname, 'run-scenario.js'), JSON.stringify(spec)],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
     let stderr = '';

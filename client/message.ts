@@ -5,7 +5,12 @@
 import { deflateSync, inflateSync } from 'node:zlib';
 import { createOffsetMsgId } from '../common/message/message-id';
 import { decodeRecords, type MessageRecord } from '../common/message/record';
-import { MessageConst } from '../common/message/properties';
+import {
+  encodeProperties,
+  MessageConst,
+  NAME_VALUE_SEPARATOR,
+  PROPERTY_SEPARATOR,
+} from '../common/message/properties';
 import { MessageSysFlag } from '../common/message/sysflag';
 
 export interface Message {
@@ -75,6 +80,18 @@ export function messageProperties(msg: Message, uniqKey: string, wait = true): M
   if (wait) props.set(MessageConst.WAIT, 'true');
   props.set(MessageConst.UNIQ_KEY, uniqKey);
   return props;
+}
+
+/**
+ * `encodeProperties(messageProperties(msg, uniqKey, wait))`, without the map for the common
+ * message that carries nothing but its id (a batch encodes one per message).
+ */
+export function encodeMessageProperties(msg: Message, uniqKey: string, wait = true): string {
+  if (msg.properties === undefined && msg.keys === undefined && !msg.tags && !msg.delayTimeLevel) {
+    const id = `${MessageConst.UNIQ_KEY}${NAME_VALUE_SEPARATOR}${uniqKey}${PROPERTY_SEPARATOR}`;
+    return wait ? `${MessageConst.WAIT}${NAME_VALUE_SEPARATOR}true${PROPERTY_SEPARATOR}${id}` : id;
+  }
+  return encodeProperties(messageProperties(msg, uniqKey, wait));
 }
 
 /** The body to send and the sysFlag bits it needs: zlib over the threshold, as Java 4.9.8. */

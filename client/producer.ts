@@ -3,7 +3,7 @@
  * SEND_MESSAGE_V2 or SEND_BATCH_MESSAGE, retrying a failed send on another broker, optionally
  * avoiding slow or failed brokers for a while (latency fault tolerance).
  */
-import { encodeBatchBody } from '../common/message/batch';
+import { type BatchEntry, encodeBatchBody } from '../common/message/batch';
 import { createUniqKey } from '../common/message/message-id';
 import { encodeProperties, MessageConst } from '../common/message/properties';
 import { MAX_TOPIC_LENGTH } from '../common/message/record';
@@ -18,6 +18,7 @@ import {
   bodyBuffer,
   compressIfLarge,
   COMPRESS_OVER_BYTES,
+  encodeMessageProperties,
   type Message,
   messageProperties,
   type SendResult,
@@ -68,6 +69,8 @@ const RETRY_CODES = new Set<number>([
 ]);
 
 const TOPIC_PATTERN = /^[%|a-zA-Z0-9_-]+$/;
+/** The batch-level properties of every SEND_BATCH_MESSAGE. */
+const BATCH_PROPERTIES = encodeProperties({ [MessageConst.WAIT]: 'true' });
 const RETRY_PREFIX = '%RETRY%';
 
 /** Broker error codes in RETRY_CODES, and every transport failure (timeout, closed, refused). */
@@ -155,23 +158,25 @@ export class Producer implements ClientMember {
   async sendBatch<A>(msgs: readonly Message[], options: SendOptions<A> = {}): Promise<SendResult> {
     if (msgs.length === 0) throw new Error('empty batch');
     const topic = msgs[0].topic;
-    const ids: string[] = [];
-    const entries = msgs.map((msg) => {
+    this.checkTopic(topic);
+    if (topic.startsWith(RETRY_PREFIX)) throw new Error('a batch cannot go to a retry topic');
+    const ids = new Array<string>(msgs.length);
+    const entries = new Array<BatchEntry>(msgs.length);
+    for (let i = 0; i < msgs.length; i++) {
+      const msg = msgs[i];
       if (msg.topic !== topic) throw new Error('every message of a batch must have the same topic');
       if (msg.delayTimeLevel) throw new Error('a batch cannot hold delayed messages');
-      if (topic.startsWith(RETRY_PREFIX)) throw new Error('a batch cannot go to a retry topic');
-      const body = this.checkedBody(msg);
       const msgId = createUniqKey();
-      ids.push(msgId);
-      return {
+      ids[i] = msgId;
+      entries[i] = {
         flag: msg.flag ?? 0,
-        body,
-        properties: encodeProperties(messageProperties(msg, msgId, false)),
+        body: this.checkedBody(msg),
+        properties: encodeMessageProperties(msg, msgId, false),
       };
-    });
+    }
     const body = encodeBatchBody(entries);
     const prepared: Prepared = {
-      header: this.baseHeader(topic, 0, 0, encodeProperties({ [MessageConst.WAIT]: 'true' })),
+      header: this.baseHeader(topic, 0, 0, BATCH_PROPERTIES),
       body,
       msgId: ids.join(','),
     };
@@ -179,10 +184,14 @@ export class Producer implements ClientMember {
     return this.sendPrepared(topic, prepared, options);
   }
 
-  private checkedBody(msg: Message): Buffer {
-    if (!TOPIC_PATTERN.test(msg.topic) || Buffer.byteLength(msg.topic) > MAX_TOPIC_LENGTH) {
-      throw new Error(`invalid topic "${msg.topic}": use [%|a-zA-Z0-9_-], at most 127 bytes`);
+  private checkTopic(topic: string): void {
+    if (!TOPIC_PATTERN.test(topic) || Buffer.byteLength(topic) > MAX_TOPIC_LENGTH) {
+      throw new Error(`invalid topic "${topic}": use [%|a-zA-Z0-9_-], at most 127 bytes`);
     }
+  }
+
+  /** The body of a message whose topic was checked. */
+  private checkedBody(msg: Message): Buffer {
     const body = bodyBuffer(msg.body);
     if (body.length === 0) throw new Error('message body is empty');
     const max = this.options.maxMessageSize ?? 4 * 1024 * 1024;
@@ -191,6 +200,7 @@ export class Producer implements ClientMember {
   }
 
   private prepare(msg: Message): Prepared {
+    this.checkTopic(msg.topic);
     const raw = this.checkedBody(msg);
     // A message re-sent to the retry topic keeps its id, as Java's `setUniqID` does.
     const msgId = msg.properties?.[MessageConst.UNIQ_KEY] ?? createUniqKey();

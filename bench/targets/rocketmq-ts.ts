@@ -101,17 +101,7 @@ class RocketmqTsTarget implements BenchTarget {
   }
 
   async connect(): Promise<void> {
-    const admin = new AdminClient({ namesrvAddr: this.namesrvAddr, logger: this.logger });
-    try {
-      await admin.createTopic(this.endpoint.options.brokerAddr, {
-        topic: this.topic,
-        readQueueNums: QUEUES,
-        writeQueueNums: QUEUES,
-      });
-      await waitUntil(() => admin.topicRoute(this.topic), 10_000, `route of ${this.topic}`);
-    } finally {
-      admin.close();
-    }
+    await createBenchTopic(this.endpoint, this.topic, this.logger);
     this.producer = new Producer({
       namesrvAddr: this.namesrvAddr,
       producerGroup: 'BenchProducerGroup',
@@ -149,6 +139,25 @@ class RocketmqTsTarget implements BenchTarget {
   async close(): Promise<void> {
     await this.consumer?.shutdown();
     await this.producer?.shutdown();
+  }
+}
+
+/** Creates `topic` with the scenarios' 8 queues on the endpoint's broker and waits for its route. */
+export async function createBenchTopic(
+  endpoint: Endpoint,
+  topic: string,
+  logger: Logger,
+): Promise<void> {
+  const admin = new AdminClient({ namesrvAddr: endpoint.options.namesrvAddr, logger });
+  try {
+    await admin.createTopic(endpoint.options.brokerAddr, {
+      topic,
+      readQueueNums: QUEUES,
+      writeQueueNums: QUEUES,
+    });
+    await waitUntil(() => admin.topicRoute(topic), 10_000, `route of ${topic}`);
+  } finally {
+    admin.close();
   }
 }
 

@@ -66,6 +66,14 @@ export class SendMessageProcessor {
   /** Set by the transaction service; without it half messages are refused. */
   preparedMessageHandler: PreparedMessageHandler | undefined;
   private readonly clusterProperty: string;
+  /**
+   * The per-topic children of the put counters: `inc({ topic }, n)` hashes the labels on every
+   * call, a measurable share of a small send's cost.
+   */
+  private readonly putCounters = new Map<
+    string,
+    { messages: { inc(n: number): void }; bytes: { inc(n: number): void } }
+  >();
 
   constructor(private readonly ctx: BrokerContext) {
     this.clusterProperty = `${MessageConst.CLUSTER}\u0001${ctx.config.brokerClusterName}\u0002`;
@@ -254,14 +262,36 @@ export class SendMessageProcessor {
           'TimeDelayLevel is not supported for batched messages',
         );
       }
+      // Spelled out rather than `{ ...base }`: a literal of a fixed shape is several times
+      // cheaper than a spread, and this runs once per message of every batch.
       return {
-        ...base,
+        topic: base.topic,
+        queueId: base.queueId,
         flag: entry.flag,
+        sysFlag: base.sysFlag,
+        bornTimestamp: base.bornTimestamp,
+        bornHost: base.bornHost,
+        storeHost: base.storeHost,
+        reconsumeTimes: base.reconsumeTimes,
+        preparedTransactionOffset: base.preparedTransactionOffset,
         body: entry.body,
         properties: appendProperties(entry.properties, base.properties),
       };
     });
     return this.ctx.store.putMessages(messages);
+  }
+
+  private countersOf(topic: string) {
+    let counters = this.putCounters.get(topic);
+    if (counters === undefined) {
+      const { metrics } = this.ctx;
+      counters = {
+        messages: metrics.messagesPut.labels({ topic }),
+        bytes: metrics.bytesPut.labels({ topic }),
+      };
+      this.putCounters.set(topic, counters);
+    }
+    return counters;
   }
 
   private respond(
@@ -279,10 +309,10 @@ export class SendMessageProcessor {
       );
       return createResponse(request, code, { remark });
     }
-    const { metrics } = this.ctx;
     this.ctx.stats.messagesPut(result.msgNum || 1);
-    metrics.messagesPut.inc({ topic: msg.topic }, result.msgNum || 1);
-    metrics.bytesPut.inc({ topic: msg.topic }, result.wroteBytes);
+    const counters = this.countersOf(msg.topic);
+    counters.messages.inc(result.msgNum || 1);
+    counters.bytes.inc(result.wroteBytes);
     return createResponse(request, code, {
       extFields: SendMessageResponseHeader.encode({
         msgId: result.msgId,

@@ -20,6 +20,7 @@ import {
   readStoreTimestamp,
   readTopic,
   recordSize,
+  type RecordToEncode,
 } from '../../common/message/record';
 import { MessageSysFlag, transactionType } from '../../common/message/sysflag';
 import { StoreCheckpoint } from './checkpoint';
@@ -79,6 +80,23 @@ export class DefaultMessageStore implements MessageStore {
   private readonly delayLevels: number[];
   private readonly listeners: MessageArrivedListener[] = [];
   private readonly flushListeners: ((seconds: number) => void)[] = [];
+  /** Filled in by `append` for each record it encodes. */
+  private readonly recordScratch: RecordToEncode = {
+    topic: '',
+    queueId: 0,
+    flag: 0,
+    queueOffset: 0,
+    physicalOffset: 0,
+    sysFlag: 0,
+    bornTimestamp: 0,
+    bornHost: { ip: '0.0.0.0', port: 0 },
+    storeTimestamp: 0,
+    storeHost: { ip: '0.0.0.0', port: 0 },
+    reconsumeTimes: 0,
+    preparedTransactionOffset: 0,
+    body: Buffer.alloc(0),
+    properties: '',
+  };
   private state: State = 'new';
   /** Starts as configured; failover changes it (§5.1, DESIGN "Failover keeps one writer"). */
   private role: BrokerRole;
@@ -533,32 +551,30 @@ export class DefaultMessageStore implements MessageStore {
     const offsets: number[] | undefined = records.length > 1 ? [] : undefined;
     let pos = slot.pos;
     let queueOffset = firstQueueOffset;
+    // One object filled per record rather than a literal each: encodeRecord keeps no reference.
+    const rec = this.recordScratch;
+    rec.storeTimestamp = storeTimestamp;
     for (const r of records) {
       const m = r.msg;
-      encodeRecord(
-        {
-          topic: r.topic,
-          queueId: r.queueId,
-          flag: m.flag,
-          queueOffset,
-          physicalOffset: slot.offset + (pos - slot.pos),
-          sysFlag: m.sysFlag,
-          bornTimestamp: m.bornTimestamp,
-          bornHost: m.bornHost,
-          storeTimestamp,
-          storeHost: m.storeHost,
-          reconsumeTimes: m.reconsumeTimes,
-          preparedTransactionOffset: m.preparedTransactionOffset,
-          body: m.body,
-          properties: r.properties,
-        },
-        slot.buf,
-        pos,
-      );
       const recordOffset = slot.offset + (pos - slot.pos);
+      rec.topic = r.topic;
+      rec.queueId = r.queueId;
+      rec.flag = m.flag;
+      rec.queueOffset = queueOffset;
+      rec.physicalOffset = recordOffset;
+      rec.sysFlag = m.sysFlag;
+      rec.bornTimestamp = m.bornTimestamp;
+      rec.bornHost = m.bornHost;
+      rec.storeHost = m.storeHost;
+      rec.reconsumeTimes = m.reconsumeTimes;
+      rec.preparedTransactionOffset = m.preparedTransactionOffset;
+      rec.body = m.body;
+      rec.properties = r.properties;
+      encodeRecord(rec, slot.buf, pos);
       offsets?.push(recordOffset);
       this.reput.addHint({
         offset: recordOffset,
+        size: r.size,
         topic: r.topic,
         tagsCode: tagsCodeOf(r.topic, r.props, storeTimestamp, this.delayLevels),
         keys: r.props.keys,
@@ -893,6 +909,7 @@ export class DefaultMessageStore implements MessageStore {
       for (const cq of this.queues.all()) {
         if (cq.lastPhysicalEnd() > offset) await cq.truncateDirty(offset);
       }
+      if (this.index !== undefined) await this.index.truncate(offset);
       this.rebuildQueueOffsets();
       this.logger.warn({ offset, before }, 'CommitLog and consume queues truncated');
     } finally {

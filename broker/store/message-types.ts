@@ -1,6 +1,6 @@
 /** The store's put input and result types. */
 import type { HostAddress } from '../../common/message/host';
-import { createOffsetMsgId } from '../../common/message/message-id';
+import { createOffsetMsgIds } from '../../common/message/message-id';
 import type { PutMessageStatus } from './status';
 
 /**
@@ -65,7 +65,7 @@ export class PutMessageResult {
       this.ids =
         host === undefined || this.wroteOffset < 0
           ? ''
-          : this.physicalOffsets.map((off) => createOffsetMsgId(host, off)).join(',');
+          : createOffsetMsgIds(host, this.physicalOffsets);
     }
     return this.ids;
   }

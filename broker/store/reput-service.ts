@@ -37,6 +37,8 @@ const WRITE_BATCH_ENTRIES = 1024;
  */
 export interface DispatchHint {
   offset: number;
+  /** TOTALSIZE of the record, which the put path encoded itself: no need to validate it again. */
+  size: number;
   topic: string;
   tagsCode: number;
   keys: string | undefined;
@@ -102,6 +104,14 @@ export class ReputService {
   dropHintsFrom(offset: number): void {
     const h = this.hints;
     while (h.length > this.hintHead && h[h.length - 1].offset >= offset) h.pop();
+  }
+
+  /** The size of the record at `offset` if the put path left a hint for it, else 0. */
+  private hintedSize(offset: number): number {
+    const h = this.hints;
+    let i = this.hintHead;
+    while (i < h.length && h[i].offset < offset) i++;
+    return i < h.length && h[i].offset === offset ? h[i].size : 0;
   }
 
   private takeHint(offset: number): DispatchHint | undefined {
@@ -214,7 +224,11 @@ export class ReputService {
       const base = this.reputFromOffset;
       let pos = 0;
       while (pos < slice.length) {
-        const size = checkRecord(slice, pos, slice.length, false);
+        const hinted = this.hintedSize(base + pos);
+        const size =
+          hinted > 0 && pos + hinted <= slice.length
+            ? hinted
+            : checkRecord(slice, pos, slice.length, false);
         if (size > 0) {
           this.dispatchRecord(slice, pos, base + pos, size);
           pos += size;

@@ -66,12 +66,15 @@ export function encodeBatchBody(messages: readonly BatchEntry[]): Buffer {
     }
     size += BATCH_ENTRY_FIXED_SIZE + messages[i].body.length + propertiesLengths[i];
   }
-  const buf = Buffer.alloc(size);
+  // Every byte is written below (MAGICCODE and BODYCRC as explicit zeros): no need to zero it.
+  const buf = Buffer.allocUnsafe(size);
   let pos = 0;
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i];
     const p = propertiesLengths[i];
     buf.writeInt32BE(BATCH_ENTRY_FIXED_SIZE + m.body.length + p, pos);
+    buf.writeInt32BE(0, pos + 4);
+    buf.writeInt32BE(0, pos + 8);
     buf.writeInt32BE(m.flag | 0, pos + 12);
     buf.writeInt32BE(m.body.length, pos + 16);
     buf.set(m.body, pos + 20);

@@ -37,6 +37,45 @@ export function createOffsetMsgId(storeHost: HostAddress, physicalOffset: number
   return hex32(ip) + hex32(storeHost.port) + hex32(hi) + hex32(physicalOffset - hi * TWO_32);
 }
 
+/** ASCII codes of the upper-case hex digits. */
+const HEX_CODES = Buffer.from(HEX, 'latin1');
+
+/** Writes the 8 hex digits of the low 32 bits of `n` at `pos`. */
+function writeHex32(buf: Buffer, pos: number, n: number): void {
+  for (let shift = 28, i = 0; i < 8; i++, shift -= 4) buf[pos + i] = HEX_CODES[(n >>> shift) & 15];
+}
+
+/**
+ * The offsetMsgIds of records at `physicalOffsets` on one store host, comma-joined (a batch's
+ * msgId): written as ASCII into one buffer and decoded once, so a 32-message batch costs one
+ * string instead of 32 ids and their joins.
+ */
+export function createOffsetMsgIds(
+  storeHost: HostAddress,
+  physicalOffsets: readonly number[],
+): string {
+  const ip = parseIPv4(storeHost.ip);
+  if (ip < 0) throw new RecordError(`not an IPv4 address: ${JSON.stringify(storeHost.ip)}`);
+  const n = physicalOffsets.length;
+  if (n === 0) return '';
+  const buf = Buffer.allocUnsafe(n * 33 - 1);
+  writeHex32(buf, 0, ip);
+  writeHex32(buf, 8, storeHost.port);
+  for (let i = 0; i < n; i++) {
+    const pos = i * 33;
+    // Every id starts with the same host: copy it rather than format it again.
+    if (i > 0) {
+      buf[pos - 1] = 0x2c; // ','
+      buf.copy(buf, pos, 0, 16);
+    }
+    const offset = physicalOffsets[i];
+    const hi = Math.floor(offset / TWO_32);
+    writeHex32(buf, pos + 16, hi);
+    writeHex32(buf, pos + 24, offset - hi * TWO_32);
+  }
+  return buf.toString('latin1');
+}
+
 const HEX_ID = /^[0-9A-Fa-f]+$/;
 
 /**

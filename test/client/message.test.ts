@@ -1,6 +1,7 @@
 import {
   compressIfLarge,
   decodeMessages,
+  encodeMessageProperties,
   keysString,
   messageProperties,
 } from '../../client/message';
@@ -65,6 +66,25 @@ describe('message properties', () => {
       expect(props.get('KEYS')).toBe(`key-${i}`);
     });
   });
+});
+
+test('encodeMessageProperties is encodeProperties(messageProperties(...)), with or without a fast path', () => {
+  const id = createUniqKey();
+  const plain = { topic: 'T', body: Buffer.from('x') };
+  const messages = [
+    plain,
+    { ...plain, tags: 'TagA' },
+    { ...plain, keys: ['k1', 'k2'] },
+    { ...plain, properties: { a: 'b' } },
+    { ...plain, delayTimeLevel: 3 },
+  ];
+  for (const msg of messages) {
+    for (const wait of [true, false]) {
+      expect(encodeMessageProperties(msg, id, wait)).toBe(
+        encodeProperties(messageProperties(msg, id, wait)),
+      );
+    }
+  }
 });
 
 describe('compression and decoding pulled records', () => {

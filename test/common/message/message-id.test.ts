@@ -3,6 +3,7 @@ import { RecordError } from '../../../common/message/errors';
 import { parseIPv4 } from '../../../common/message/host';
 import {
   createOffsetMsgId,
+  createOffsetMsgIds,
   createUniqKey,
   decodeOffsetMsgId,
   uniqKeyTimestamp,
@@ -49,6 +50,17 @@ describe('offsetMsgId', () => {
 
   it('refuses a non-IPv4 store host', () => {
     expect(() => createOffsetMsgId({ ip: 'broker-0', port: 10911 }, 0)).toThrow(RecordError);
+    expect(() => createOffsetMsgIds({ ip: 'broker-0', port: 10911 }, [0])).toThrow(RecordError);
+  });
+
+  it("joins a batch's ids with commas, each as createOffsetMsgId makes it", () => {
+    const host = { ip: '192.168.1.20', port: 10911 };
+    const offsets = [0, 1_000_000, 2 ** 32 - 1, 2 ** 32, Number.MAX_SAFE_INTEGER];
+    expect(createOffsetMsgIds(host, offsets)).toBe(
+      offsets.map((offset) => createOffsetMsgId(host, offset)).join(','),
+    );
+    expect(createOffsetMsgIds(host, [1_000_000])).toBe('C0A8011400002A9F00000000000F4240');
+    expect(createOffsetMsgIds(host, [])).toBe('');
   });
 });
 
