@@ -178,7 +178,7 @@ export class IndexService {
       await last.writeEntries();
   }
 
-  /** Waits for a file being created (tests, shutdown). */
+  /** Waits for a file being created (queries, truncation, shutdown). */
   async settle(): Promise<void> {
     while (this.creating) await this.creating.catch(() => undefined);
   }
@@ -191,6 +191,9 @@ export class IndexService {
     begin: number,
     end: number,
   ): Promise<QueryOffsetResult> {
+    // Keys dispatched while a new file was being created wait in the backlog until it exists;
+    // a query right after a put must see them.
+    await this.settle();
     const phyOffsets: number[] = [];
     const newest = this.files[this.files.length - 1];
     const hash = indexKeyHash(topic, key);
