@@ -209,12 +209,26 @@ export class Broker {
   private timed(code: number, handler: RequestHandler): RequestHandler {
     // Bound once: prom-client would otherwise hash the label set on every request.
     const histogram = this.ctx.metrics.requestSeconds.labels({ code: requestCodeName(code) });
+    // performance.now and one `then` per request: startTimer's hrtime pair and Object.assign
+    // and `finally`'s two extra promises showed in the send path's profile.
     return (request, conn) => {
-      const end = histogram.startTimer();
+      const start = performance.now();
+      const end = () => histogram.observe((performance.now() - start) / 1000);
       const result = handler(request, conn);
-      if (result instanceof Promise) return result.finally(end);
-      end();
-      return result;
+      if (!(result instanceof Promise)) {
+        end();
+        return result;
+      }
+      return result.then(
+        (reply) => {
+          end();
+          return reply;
+        },
+        (err: unknown) => {
+          end();
+          throw err;
+        },
+      );
     };
   }
 

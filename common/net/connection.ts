@@ -280,26 +280,21 @@ export class Connection {
     try {
       result = this.options.onRequest(request, this);
     } catch (err) {
-      this.reply(request, this.errorReply(request, err));
+      this.replyError(request, err);
       return;
     }
     if (result instanceof Promise) {
-      result
-        .then(
-          (reply) => this.reply(request, reply),
-          (err: unknown) => this.reply(request, this.errorReply(request, err)),
-        )
-        .catch((err: unknown) =>
-          this.options.logger.error(
-            { remote: this.remoteAddress, err: errorMessage(err) },
-            'request dispatch failed',
-          ),
-        );
+      // One reaction per request and no `.catch` behind it: neither reaction can throw.
+      result.then(
+        (reply) => this.reply(request, reply),
+        (err: unknown) => this.replyError(request, err),
+      );
     } else {
       this.reply(request, result);
     }
   }
 
+  /** Writes a handler's reply; never throws (a failure is logged). */
   private reply(request: RemotingCommand, reply: OutgoingCommand | undefined): void {
     if (!reply || isOneway(request)) return;
     try {
@@ -310,12 +305,32 @@ export class Connection {
         { remote: this.remoteAddress, code: request.code, err: errorMessage(err) },
         'cannot encode response',
       );
-      this.send(
-        createResponse(request, ResponseCode.SYSTEM_ERROR, {
-          remark: `cannot encode response: ${errorMessage(err)}`,
-        }),
-      );
+      try {
+        this.send(
+          createResponse(request, ResponseCode.SYSTEM_ERROR, {
+            remark: `cannot encode response: ${errorMessage(err)}`,
+          }),
+        );
+      } catch (again) {
+        this.options.logger.error(
+          { remote: this.remoteAddress, err: errorMessage(again) },
+          'request dispatch failed',
+        );
+      }
     }
+  }
+
+  /** Answers a failed handler; never throws. */
+  private replyError(request: RemotingCommand, err: unknown): void {
+    let reply: OutgoingCommand;
+    try {
+      reply = this.errorReply(request, err);
+    } catch {
+      // E.g. a thrown object whose toString throws: answer without its message.
+      this.options.logger.error({ remote: this.remoteAddress }, 'request dispatch failed');
+      reply = createResponse(request, ResponseCode.SYSTEM_ERROR, { remark: 'request failed' });
+    }
+    this.reply(request, reply);
   }
 
   /** A handler's failure becomes an error response (§2.6); the connection stays open. */

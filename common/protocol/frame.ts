@@ -30,6 +30,12 @@ export class FrameError extends Error {
 
 export class FrameDecoder {
   private chunks: Buffer[] = [];
+  /**
+   * Where the unread bytes start in chunks[0]. Frames are cut from the chunk at this offset
+   * rather than by re-slicing the chunk after every frame: that saves two Buffer objects per
+   * frame, which add up at tens of thousands of frames a second.
+   */
+  private offset = 0;
   private buffered = 0;
   private failed: FrameError | undefined;
 
@@ -58,12 +64,13 @@ export class FrameDecoder {
         // The header word can condemn the frame too: check it before buffering the rest.
         checkHeaderWord(totalLength, this.peekInt32(4) >>> 0);
         if (this.buffered < totalLength + 4) break;
-        frames.push(parseFrame(this.take(totalLength + 4)));
+        frames.push(this.takeFrame(totalLength + 4));
       }
     } catch (err) {
       if (err instanceof FrameError) {
         this.failed = err;
         this.chunks = [];
+        this.offset = 0;
         this.buffered = 0;
       }
       throw err;
@@ -76,28 +83,31 @@ export class FrameDecoder {
     return this.buffered;
   }
 
-  /** The i32 at `offset` (< 8) of the buffered bytes, which must be at least offset + 4. */
-  private peekInt32(offset: number): number {
-    const first = this.chunks[0];
-    if (first.length >= offset + 4) return first.readInt32BE(offset);
-    this.chunks = [Buffer.concat(this.chunks)];
-    return this.chunks[0].readInt32BE(offset);
+  /** The i32 at `at` (< 8) of the buffered bytes, which must be at least at + 4. */
+  private peekInt32(at: number): number {
+    if (this.chunks[0].length - this.offset < at + 4) this.joinChunks();
+    return this.chunks[0].readInt32BE(this.offset + at);
   }
 
-  private take(n: number): Buffer {
-    const first = this.chunks[0];
-    let out: Buffer;
-    if (first.length >= n) {
-      out = first.subarray(0, n);
-      if (first.length === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
-    } else {
-      const all = Buffer.concat(this.chunks);
-      out = all.subarray(0, n);
-      this.chunks = all.length > n ? [all.subarray(n)] : [];
-    }
+  /** Makes the buffered bytes one chunk, for a frame or length word split across reads. */
+  private joinChunks(): void {
+    this.chunks[0] = this.chunks[0].subarray(this.offset);
+    this.chunks = [Buffer.concat(this.chunks)];
+    this.offset = 0;
+  }
+
+  /** Cuts the next frame, `n` buffered bytes long, out of the buffered bytes. */
+  private takeFrame(n: number): Frame {
+    if (this.chunks[0].length - this.offset < n) this.joinChunks();
+    const chunk = this.chunks[0];
+    const frame = parseFrame(chunk, this.offset, this.offset + n);
+    this.offset += n;
     this.buffered -= n;
-    return out;
+    if (this.offset === chunk.length) {
+      this.chunks.shift();
+      this.offset = 0;
+    }
+    return frame;
   }
 }
 
@@ -115,14 +125,14 @@ function checkHeaderWord(totalLength: number, word: number): void {
   }
 }
 
-function parseFrame(frame: Buffer): Frame {
-  const word = frame.readUInt32BE(4);
-  const headerLength = word & 0x00ffffff;
-  const bodyStart = 8 + headerLength;
+/** The frame in chunk[start, end). */
+function parseFrame(chunk: Buffer, start: number, end: number): Frame {
+  const word = chunk.readUInt32BE(start + 4);
+  const bodyStart = start + 8 + (word & 0x00ffffff);
   return {
     serializeType: (word >>> 24) as SerializeType,
-    header: frame.subarray(8, bodyStart),
-    body: bodyStart < frame.length ? frame.subarray(bodyStart) : undefined,
+    header: chunk.subarray(start + 8, bodyStart),
+    body: bodyStart < end ? chunk.subarray(bodyStart, end) : undefined,
   };
 }
 

@@ -50,7 +50,7 @@ function parseField(name: string, spec: FieldSpec, raw: string): string | number
       // Boolean.parseBoolean: "true" in any case, nothing else (no trimming).
       return raw.toLowerCase() === 'true';
     case 'int': {
-      const n = INT_PATTERN.test(raw) ? Number(raw) : NaN;
+      const n = plainDecimal(raw) ?? (INT_PATTERN.test(raw) ? Number(raw) : NaN);
       if (!Number.isInteger(n) || n < -0x80000000 || n > 0x7fffffff) {
         throw new HeaderError(`header field ${name} is not an int: "${raw}"`);
       }
@@ -60,6 +60,8 @@ function parseField(name: string, spec: FieldSpec, raw: string): string | number
       // int64 values beyond 2^53 (Long.MAX_VALUE end timestamps, nanosecond subVersions) are
       // kept as the nearest double: they are only compared, never used as offsets. Values
       // outside int64 are rejected, as Long.parseLong rejects them.
+      const plain = plainDecimal(raw);
+      if (plain !== undefined) return plain;
       if (!INT_PATTERN.test(raw))
         throw new HeaderError(`header field ${name} is not a long: "${raw}"`);
       // Up to 15 digits the double is exact and far inside int64: no BigInt needed
@@ -72,6 +74,26 @@ function parseField(name: string, spec: FieldSpec, raw: string): string | number
       return Number(big);
     }
   }
+}
+
+/**
+ * The value of 1 to 15 digits with an optional leading minus, as every client writes ints and
+ * longs, read without a regular expression (headers are decoded per request); undefined for
+ * anything else, which takes the general path. Up to 15 digits the value is exact.
+ */
+function plainDecimal(raw: string): number | undefined {
+  const negative = raw.charCodeAt(0) === 0x2d;
+  const start = negative ? 1 : 0;
+  const length = raw.length - start;
+  if (length < 1 || length > 15) return undefined;
+  let n = 0;
+  for (let i = start; i < raw.length; i++) {
+    const digit = raw.charCodeAt(i) - 0x30;
+    if (digit < 0 || digit > 9) return undefined;
+    n = n * 10 + digit;
+  }
+  // `+ 0` turns -0 into 0, as Number("-0") + 0 and BigInt do.
+  return negative ? -n + 0 : n;
 }
 
 /** The wire string of a typed value; numbers must be integers Java can parse back. */
@@ -101,31 +123,38 @@ export function defineHeader<S extends Record<string, FieldSpec>>(
   name: string,
   fields: S,
 ): HeaderCodec<S> {
-  const entries = Object.entries(fields);
+  // Resolved once: decode and encode run for every request and reply.
+  const entries = Object.entries(fields).map(([field, spec]) => ({
+    field,
+    spec,
+    shortWire: spec.short ?? field,
+    // An empty number is absent; an empty boolean is false, as Boolean.parseBoolean says.
+    emptyIsAbsent: spec.type === 'int' || spec.type === 'long',
+  }));
   return {
     name,
     fields,
     decode(extFields, shortNames = false) {
       const out: Record<string, string | number | boolean> = {};
-      for (const [field, spec] of entries) {
-        const wire = shortNames && spec.short ? spec.short : field;
+      for (const { field, spec, shortWire, emptyIsAbsent } of entries) {
+        const wire = shortNames ? shortWire : field;
         const raw = extFields?.[wire];
-        // An empty number is absent; an empty boolean is false, as Boolean.parseBoolean says.
-        if (raw === undefined || (raw === '' && (spec.type === 'int' || spec.type === 'long'))) {
+        if (raw === undefined || (emptyIsAbsent && raw === '')) {
           if (spec.required) throw new HeaderError(`${name}: missing header field ${wire}`);
           continue;
         }
-        out[field] = parseField(wire, spec, raw);
+        out[field] = spec.type === 'string' ? raw : parseField(wire, spec, raw);
       }
       return out as HeaderOf<S>;
     },
     encode(header, shortNames = false) {
       const out: Record<string, string> = {};
       const values = header as Record<string, string | number | boolean | undefined>;
-      for (const [field, spec] of entries) {
+      for (const { field, spec, shortWire } of entries) {
         const value = values[field];
         if (value === undefined || value === null) continue;
-        out[shortNames && spec.short ? spec.short : field] = formatField(field, spec, value);
+        out[shortNames ? shortWire : field] =
+          typeof value === 'string' ? value : formatField(field, spec, value);
       }
       return out;
     },

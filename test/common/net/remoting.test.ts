@@ -36,6 +36,15 @@ const THROW_NON_ERROR = 1006;
 const NO_REPLY = 1007;
 const UNENCODABLE = 1008;
 const CALL_CLIENT = 1009;
+const THROW_UNPRINTABLE = 1010;
+const REJECT_UNPRINTABLE = 1011;
+
+/** A thrown value whose message cannot even be read. */
+const unprintable = {
+  toString(): string {
+    throw new Error('no message');
+  },
+};
 
 const EchoHeader = defineHeader('EchoHeader', { n: required.int, text: required.string });
 
@@ -78,6 +87,10 @@ describe('RemotingServer + RemotingClient over TCP', () => {
         .register(THROW_NON_ERROR, () => {
           throw undefined;
         })
+        .register(THROW_UNPRINTABLE, () => {
+          throw unprintable;
+        })
+        .register(REJECT_UNPRINTABLE, () => Promise.reject(unprintable))
         .register(NO_REPLY, (req) => {
           received.push(req);
           return undefined;
@@ -218,6 +231,16 @@ describe('RemotingServer + RemotingClient over TCP', () => {
     expect(res).toMatchObject({ code: ResponseCode.SYSTEM_ERROR, remark: 'disk on fire' });
     const odd = await client.invoke(t.address, createRequest(THROW_NON_ERROR));
     expect(odd.code).toBe(ResponseCode.SYSTEM_ERROR);
+  });
+
+  it('answers SYSTEM_ERROR for a thrown value that cannot be printed, sync or async', async () => {
+    for (const code of [THROW_UNPRINTABLE, REJECT_UNPRINTABLE]) {
+      const res = await client.invoke(t.address, createRequest(code));
+      expect(res.code).toBe(ResponseCode.SYSTEM_ERROR);
+    }
+    const ok = await client.invoke(t.address, createRequest(ECHO, { n: '1', text: 't' }));
+    expect(ok.code).toBe(0);
+    expect(t.server.openConnections.size).toBe(1);
   });
 
   it('answers SYSTEM_ERROR when the reply cannot be encoded, without an unhandled rejection', async () => {

@@ -75,6 +75,21 @@ describe('header schema: decode', () => {
     expect(Test.decode({ ...minimal, count: '007' }).count).toBe(7);
   });
 
+  it('reads every spelling of a number as Number() of its trimmed text would', () => {
+    // Plain digit strings take a fast path; the rest the general one: both must agree.
+    const spellings = ['0', '-0', '5', '-5', '123456789012345', '-123456789012345'];
+    spellings.push('1234567890123456', '+5', ' 5', '5 ', '-', '--5', '5-', '1_0', '٣');
+    for (const raw of spellings) {
+      const valid = /^\s*[-+]?\d+\s*$/.test(raw);
+      const expected = Number(raw.trim()) + 0;
+      if (valid) expect(Test.decode({ ...minimal, offset: raw }).offset).toBe(expected);
+      else expect(() => Test.decode({ ...minimal, offset: raw })).toThrow(HeaderError);
+      if (valid && Math.abs(expected) <= 0x7fffffff) {
+        expect(Test.decode({ ...minimal, count: raw }).count).toBe(expected);
+      }
+    }
+  });
+
   it('treats an empty number as absent: missing when required, skipped when optional', () => {
     expect(() => Test.decode({ ...minimal, count: '' })).toThrow(HeaderError);
     expect(Test.decode({ ...minimal, limit: '', since: '' })).not.toHaveProperty('limit');
