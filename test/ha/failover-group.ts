@@ -6,6 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HaAdminClient } from '../../client/ha-admin';
+import { decodeOffsetMsgId } from '../../common/message/message-id';
 import { Producer } from '../../client/producer';
 import type {
   BecomeMasterRequest,
@@ -25,7 +26,7 @@ import {
   waitFor,
 } from '../broker/support';
 import { removeDir, type RunningNamesrv, startNamesrv } from '../support/processes';
-import { FAST, silent } from './support';
+import { FAST, readAll, silent } from './support';
 
 export const TOPIC = 'FailoverTopic';
 export const QUEUES = 4;
@@ -305,4 +306,30 @@ export async function killMasters(
     await waitFor(() => load.acked.size > ackedBefore + 10, 10_000, 'sends acknowledged again');
   }
   return master;
+}
+
+/**
+ * The split-brain check of the partition tests, once the old master follows the new one: every
+ * write the old master acknowledged lies before the point where the new epoch began (nothing it
+ * acknowledged is cut when it rejoins), and every acknowledged key is on the new master. Returns
+ * the new master's records and how many writes the old master acknowledged.
+ */
+export async function checkNoAckAfterEpoch(
+  group: FailoverGroup,
+  load: SendLoad,
+  oldAddr: string,
+  next: { node: Node; epoch: number },
+): Promise<{ onNew: Awaited<ReturnType<typeof readAll>>; ackedByOld: number; lost: string[] }> {
+  const history = await group.ha.epochs(group.addr(next.node));
+  const newEpochStart = history.epochs.find((e) => e.epoch === next.epoch)!.startOffset;
+  const ackedByOld = [...load.acked.values()]
+    .map((a) => decodeOffsetMsgId(a.broker))
+    .filter((id) => `${id.host.ip}:${id.host.port}` === oldAddr);
+  expect(ackedByOld.length).toBeGreaterThan(0);
+  expect(ackedByOld.filter((id) => id.physicalOffset >= newEpochStart)).toEqual([]);
+  const onNew = await readAll(group.addr(next.node), TOPIC, QUEUES);
+  const present = new Set(onNew.map((m) => m.keys));
+  const lost = [...load.acked.keys()].filter((k) => !present.has(k));
+  expect(lost).toEqual([]);
+  return { onNew, ackedByOld: ackedByOld.length, lost };
 }
