@@ -79,7 +79,8 @@ function isRetryable(err: unknown): boolean {
 }
 
 interface Prepared {
-  header: Omit<SendHeader, 'queueId' | 'bname'>;
+  /** queueId and bname are placeholders, overwritten per send by the queue chosen. */
+  header: SendHeader;
   body: Buffer;
   msgId: string;
 }
@@ -250,6 +251,10 @@ export class Producer implements ClientMember {
       reconsumeTimes: 0,
       unitMode: false,
       batch: false,
+      // Present so that `{ ...header, queueId, bname }` only overwrites keys: adding new keys
+      // to a spread takes V8's slow path, about 2 µs a send.
+      queueId: 0,
+      bname: undefined,
     };
   }
 
