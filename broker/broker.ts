@@ -108,7 +108,7 @@ export class Broker {
         brokerId: config.brokerId,
         compressed: false,
         // A stale master's claim is refused by our name servers (namesrv/route-info.ts).
-        haEpoch: config.enableControllerMode ? this.ha.status().epoch : undefined,
+        haEpoch: config.enableControllerMode ? this.ha.epoch : undefined,
       }),
       () => ({
         filterServerList: [],

@@ -101,6 +101,11 @@ export class HaService {
     return this.role === 'MASTER';
   }
 
+  /** The epoch this broker last began or followed (0: none yet). */
+  get epoch(): number {
+    return this.epochs.lastEpoch;
+  }
+
   /** Loads the epoch history, opens the HA port and takes the starting role. */
   async start(listenPort: number): Promise<void> {
     const { config, store } = this.ctx;

@@ -117,8 +117,7 @@ export class SendBackProcessor {
       });
     }
     ctx.stats.messagesPut(1);
-    ctx.metrics.messagesPut.inc({ topic });
-    ctx.metrics.bytesPut.inc({ topic }, result.wroteBytes);
+    ctx.metrics.countPut(topic, 1, result.wroteBytes);
     return createResponse(request, ResponseCode.SUCCESS);
   };
 

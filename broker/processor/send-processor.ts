@@ -66,15 +66,6 @@ export class SendMessageProcessor {
   /** Set by the transaction service; without it half messages are refused. */
   preparedMessageHandler: PreparedMessageHandler | undefined;
   private readonly clusterProperty: string;
-  /**
-   * The per-topic children of the put counters: `inc({ topic }, n)` hashes the labels on every
-   * call, a measurable share of a small send's cost.
-   */
-  private readonly putCounters = new Map<
-    string,
-    { messages: { inc(n: number): void }; bytes: { inc(n: number): void } }
-  >();
-
   constructor(private readonly ctx: BrokerContext) {
     this.clusterProperty = `${MessageConst.CLUSTER}\u0001${ctx.config.brokerClusterName}\u0002`;
   }
@@ -119,7 +110,7 @@ export class SendMessageProcessor {
     const result = await putReplicated(
       this.ctx,
       () => (batch ? this.putBatch(base, body) : this.putOne(base)),
-      getProperty(base.properties, MessageConst.WAIT) !== 'false',
+      base.properties,
     );
     return this.respond(request, result, base, batch);
   };
@@ -281,19 +272,6 @@ export class SendMessageProcessor {
     return this.ctx.store.putMessages(messages);
   }
 
-  private countersOf(topic: string) {
-    let counters = this.putCounters.get(topic);
-    if (counters === undefined) {
-      const { metrics } = this.ctx;
-      counters = {
-        messages: metrics.messagesPut.labels({ topic }),
-        bytes: metrics.bytesPut.labels({ topic }),
-      };
-      this.putCounters.set(topic, counters);
-    }
-    return counters;
-  }
-
   private respond(
     request: RemotingCommand,
     result: PutMessageResult,
@@ -310,9 +288,7 @@ export class SendMessageProcessor {
       return createResponse(request, code, { remark });
     }
     this.ctx.stats.messagesPut(result.msgNum || 1);
-    const counters = this.countersOf(msg.topic);
-    counters.messages.inc(result.msgNum || 1);
-    counters.bytes.inc(result.wroteBytes);
+    this.ctx.metrics.countPut(msg.topic, result.msgNum || 1, result.wroteBytes);
     return createResponse(request, code, {
       extFields: SendMessageResponseHeader.encode({
         msgId: result.msgId,

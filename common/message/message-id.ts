@@ -5,7 +5,7 @@
 import { networkInterfaces } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { RecordError } from './errors';
-import { formatIPv4, type HostAddress, parseIPv4 } from './host';
+import { formatIPv4, type HostAddress, hostIPv4, parseIPv4 } from './host';
 
 const HEX = '0123456789ABCDEF';
 const BYTE_HEX: string[] = Array.from({ length: 256 }, (_, i) => HEX[i >>> 4] + HEX[i & 15]);
@@ -31,8 +31,7 @@ function hex16(n: number): string {
  * e.g. `C0A8011400002A9F00000000000F4240` = 192.168.1.20:10911 at offset 1 000 000.
  */
 export function createOffsetMsgId(storeHost: HostAddress, physicalOffset: number): string {
-  const ip = parseIPv4(storeHost.ip);
-  if (ip < 0) throw new RecordError(`not an IPv4 address: ${JSON.stringify(storeHost.ip)}`);
+  const ip = hostIPv4(storeHost);
   const hi = Math.floor(physicalOffset / TWO_32);
   return hex32(ip) + hex32(storeHost.port) + hex32(hi) + hex32(physicalOffset - hi * TWO_32);
 }
@@ -54,8 +53,7 @@ export function createOffsetMsgIds(
   storeHost: HostAddress,
   physicalOffsets: readonly number[],
 ): string {
-  const ip = parseIPv4(storeHost.ip);
-  if (ip < 0) throw new RecordError(`not an IPv4 address: ${JSON.stringify(storeHost.ip)}`);
+  const ip = hostIPv4(storeHost);
   const n = physicalOffsets.length;
   if (n === 0) return '';
   const buf = Buffer.allocUnsafe(n * 33 - 1);
