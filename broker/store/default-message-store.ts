@@ -151,6 +151,7 @@ export class DefaultMessageStore implements MessageStore {
       checkpoint: this.checkpoint,
       logger,
       onReadable: () => this.reput.wake(),
+      dispatchedOffset: () => this.reput.reputFromOffset,
       onFlushed: (seconds) => {
         for (const listener of this.flushListeners) listener(seconds);
       },

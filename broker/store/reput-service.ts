@@ -213,7 +213,7 @@ export class ReputService {
       }
       const end = this.dispatchEnd();
       if (this.reputFromOffset >= end) return;
-      let slice = await log.readSlice(this.reputFromOffset, SCAN_READ_SIZE, end);
+      let slice = await log.dispatchSlice(this.reputFromOffset, SCAN_READ_SIZE, end);
       if (slice === undefined) {
         this.opts.logger.error(
           { offset: this.reputFromOffset },
@@ -249,7 +249,7 @@ export class ReputService {
         if (fitsFile && pos + total > slice.length && base + pos + total <= end) {
           if (pos === 0) {
             // A record longer than one read: read it whole.
-            const whole = await log.readSlice(base, total, end);
+            const whole = await log.dispatchSlice(base, total, end);
             if (whole === undefined || whole.length < total) return;
             slice = whole;
             continue;
