@@ -502,7 +502,7 @@ export class CommitLog {
     }
   }
 
-  /** Shutdown: every append written and synced (errors logged). */
+  /** Every append so far written and synced, errors logged (shutdown and the store's `flush`). */
   async flushAll(): Promise<void> {
     await this.drainWrites();
     while (this.flushActive) await this.flushing;

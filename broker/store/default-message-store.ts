@@ -532,6 +532,11 @@ export class DefaultMessageStore implements MessageStore {
     return this.append(records, records[0].wait);
   }
 
+  async flush(): Promise<number> {
+    await this.commitLog.flushAll();
+    return this.commitLog.durableOffset();
+  }
+
   /**
    * Appends records (one message or a same-queue batch) as one contiguous range in one file,
    * assigning queue offsets, physical offsets and the store time; resolves when the write (and,

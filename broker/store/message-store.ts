@@ -61,6 +61,11 @@ export interface MessageStore {
   putMessage(msg: MessageToStore): Promise<PutMessageResult>;
   /** Appends a batch (same topic and queue) as consecutive records with consecutive queue offsets. */
   putMessages(msgs: MessageToStore[]): Promise<PutMessageResult>;
+  /**
+   * Makes every message appended so far durable now (an fdatasync of the CommitLog, whatever the
+   * flush mode) and resolves the durable CommitLog offset (RocketMQ's `MessageStore.flush`).
+   */
+  flush(): Promise<number>;
 
   getMessage(req: GetMessageRequest): Promise<GetMessageResult>;
   /** Next queue offset to be written (0 for an unknown queue). */

@@ -364,3 +364,24 @@ describe('message store: files, restart and rollover', () => {
     await store.shutdown();
   });
 });
+
+describe('message store: flush on demand', () => {
+  it('makes an ASYNC_FLUSH store durable up to its end when asked', async () => {
+    const tmp = tempStoreDir();
+    // No periodic CommitLog flush during the test: only flush() can make the bytes durable.
+    const store = await openStore(
+      smallConfig(tmp.dir, { flushIntervalCommitLog: 600_000, flushIntervalConsumeQueue: 600_000 }),
+    );
+    try {
+      const flushes: number[] = [];
+      store.onFlushed((seconds) => flushes.push(seconds));
+      for (let i = 0; i < 20; i++) await store.putMessage(message('F', 0, `m${i}`));
+      expect(flushes).toHaveLength(0);
+      expect(await store.flush()).toBe(store.getMaxPhyOffset());
+      expect(flushes.length).toBeGreaterThan(0);
+    } finally {
+      await store.shutdown();
+      tmp.remove();
+    }
+  });
+});
