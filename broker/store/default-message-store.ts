@@ -42,6 +42,7 @@ import {
   PutMessageResult,
 } from './message-types';
 import { ReputService } from './reput-service';
+import { QueueOffsetTable } from './queue-offset-table';
 import { GetMessageStatus, PutMessageStatus } from './status';
 import {
   type BrokerRole,
@@ -107,7 +108,7 @@ export class DefaultMessageStore implements MessageStore {
   private reput!: ReputService;
   private clean!: CleanService;
   /** Next queue offset per `topic-queueId` (RocketMQ's topicQueueTable). */
-  private readonly queueOffsets = new Map<string, number>();
+  private readonly queueOffsets = new QueueOffsetTable();
   private timers: NodeJS.Timeout[] = [];
   private lastCqThoroughFlush = 0;
   private lastClThoroughFlush = 0;
@@ -312,7 +313,7 @@ export class DefaultMessageStore implements MessageStore {
   private rebuildQueueOffsets(): void {
     this.queueOffsets.clear();
     for (const cq of this.queues.all()) {
-      if (cq.maxOffset() > 0) this.queueOffsets.set(queueKey(cq.topic, cq.queueId), cq.maxOffset());
+      if (cq.maxOffset() > 0) this.queueOffsets.set(cq.topic, cq.queueId, cq.maxOffset());
     }
   }
 
@@ -550,8 +551,7 @@ export class DefaultMessageStore implements MessageStore {
     const tx = transactionType(records[0].msg.sysFlag);
     const assignsOffset =
       tx === MessageSysFlag.TRANSACTION_NOT_TYPE || tx === MessageSysFlag.TRANSACTION_COMMIT_TYPE;
-    const key = queueKey(topic, queueId);
-    const firstQueueOffset = assignsOffset ? (this.queueOffsets.get(key) ?? 0) : 0;
+    const firstQueueOffset = assignsOffset ? this.queueOffsets.get(topic, queueId) : 0;
     const storeTimestamp = started;
     const slot = this.commitLog.slotFor(total);
     const offsets: number[] | undefined = records.length > 1 ? [] : undefined;
@@ -589,7 +589,7 @@ export class DefaultMessageStore implements MessageStore {
       pos += r.size;
       if (assignsOffset) queueOffset++;
     }
-    if (assignsOffset) this.queueOffsets.set(key, queueOffset);
+    if (assignsOffset) this.queueOffsets.set(topic, queueId, queueOffset);
     const end = slot.offset + total;
     return new Promise((resolve) => {
       this.commitLog.commitAppend(total, storeTimestamp, {
@@ -598,9 +598,8 @@ export class DefaultMessageStore implements MessageStore {
           if (err !== undefined) {
             this.reput.dropHintsFrom(slot.offset);
             if (assignsOffset) {
-              const current = this.queueOffsets.get(key);
-              if (current === undefined || current > firstQueueOffset)
-                this.queueOffsets.set(key, firstQueueOffset);
+              if (this.queueOffsets.get(topic, queueId) > firstQueueOffset)
+                this.queueOffsets.set(topic, queueId, firstQueueOffset);
             }
             const status = isNoSpaceError(err)
               ? PutMessageStatus.SERVICE_NOT_AVAILABLE
@@ -931,11 +930,7 @@ export class DefaultMessageStore implements MessageStore {
   async deleteTopics(topics: Iterable<string>): Promise<void> {
     for (const topic of topics) {
       await this.queues.deleteTopic(topic);
-      const prefix = `${topic}-`;
-      for (const key of [...this.queueOffsets.keys()]) {
-        if (key.startsWith(prefix) && /^\d+$/.test(key.slice(prefix.length)))
-          this.queueOffsets.delete(key);
-      }
+      this.queueOffsets.deleteTopic(topic);
     }
   }
 
@@ -977,10 +972,6 @@ export class DefaultMessageStore implements MessageStore {
       info.commitLogDirCapacity = `Total : ${usage.total}, Free : ${usage.free}.`;
     return info;
   }
-}
-
-function queueKey(topic: string, queueId: number): string {
-  return `${topic}-${queueId}`;
 }
 
 function isAlive(pid: number): boolean {
