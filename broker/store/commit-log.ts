@@ -30,6 +30,7 @@ import {
 import type { StoreCheckpoint } from './checkpoint';
 import { takeReached } from './ordered-waiters';
 import type { SegmentFile } from './segment-file';
+import { ReadAheadCache } from './read-ahead-cache';
 import { SegmentQueue } from './segment-queue';
 import { isNoSpaceError, type StoreIO } from './store-io';
 
@@ -43,6 +44,10 @@ const CHUNK_SIZE = 4 * 1024 * 1024;
 const TAIL_CACHE_BYTES = 32 * 1024 * 1024;
 /** Chunk buffers kept for reuse after they leave the tail cache. */
 const SPARE_CHUNKS = 2;
+/** Block size of the read-ahead cache (smaller files: the file size, if it divides it). */
+const READ_AHEAD_BLOCK = 1024 * 1024;
+/** Blocks the read-ahead cache keeps: a few pulls' worth of drift between a group's consumers. */
+const READ_AHEAD_BLOCKS = 16;
 /** Bytes read from a file per step by recovery and the dispatcher. */
 export const SCAN_READ_SIZE = 4 * 1024 * 1024;
 const OS_PAGE_SIZE = 4096;
@@ -126,11 +131,15 @@ export class CommitLog {
   private dirtyTail = false;
   private readonly fileSize: number;
   private readonly logger: Logger;
+  private readonly readAhead: ReadAheadCache | undefined;
 
   constructor(private readonly opts: CommitLogOptions) {
     this.fileSize = opts.fileSize;
     this.logger = opts.logger;
     this.files = new SegmentQueue(opts.io, opts.dir, opts.fileSize, opts.logger, true);
+    const block = Math.min(READ_AHEAD_BLOCK, opts.fileSize);
+    // Blocks must never cross a file end.
+    if (opts.fileSize % block === 0) this.readAhead = new ReadAheadCache(block, READ_AHEAD_BLOCKS);
   }
 
   /** Next append offset (includes bytes not yet written). */
@@ -536,6 +545,31 @@ export class CommitLog {
   }
 
   /**
+   * `size` bytes at `offset` for a consumer reading forward (a pull's span of records): like
+   * {@link read}, but bytes older than the tail cache come through the read-ahead cache, so the
+   * consumers of the other queues find them there. A range over more than two blocks, or in a
+   * block not wholly written yet, is read directly.
+   */
+  async readForward(offset: number, size: number): Promise<Buffer | undefined> {
+    const ra = this.readAhead;
+    const end = offset + size;
+    if (ra === undefined || size <= 0 || offset < 0 || end > this.writtenOffset) {
+      return this.read(offset, size);
+    }
+    const bs = ra.blockSize;
+    const first = offset - (offset % bs);
+    const last = end - 1 - ((end - 1) % bs);
+    if (last - first > bs || last + bs > this.writtenOffset || this.fromCache(offset, size)) {
+      return this.read(offset, size);
+    }
+    const load = (start: number) => ra.block(start, () => this.read(start, bs));
+    if (first === last) return (await load(first))?.subarray(offset - first, end - first);
+    const [a, b] = await Promise.all([load(first), load(last)]);
+    if (a === undefined || b === undefined) return undefined;
+    return Buffer.concat([a.subarray(offset - first), b.subarray(0, end - last)]);
+  }
+
+  /**
    * Up to `maxLength` readable bytes from `offset` to at most `limit`, never across a file end:
    * copied from the tail cache when it holds `offset`, else one file read. Undefined when
    * nothing is readable there.
@@ -684,6 +718,7 @@ export class CommitLog {
 
   /** Sets the end after recovery: everything from `offset` on is dropped from the files. */
   async truncateTo(offset: number): Promise<void> {
+    this.readAhead?.dropFrom(offset);
     await this.files.truncateFrom(offset);
     this.files.setWrittenEnd(offset);
     this.endOffset = offset;
@@ -704,6 +739,7 @@ export class CommitLog {
   async deleteFirstFile(): Promise<boolean> {
     if (this.files.files.length <= 1) return false;
     await this.files.deleteFirst();
+    this.readAhead?.dropBelow(this.files.minOffset());
     return true;
   }
 

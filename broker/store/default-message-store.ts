@@ -747,7 +747,7 @@ export class DefaultMessageStore implements MessageStore {
       k = last;
     }
     const bufs = await Promise.all(
-      spans.map((sp) => this.commitLog.read(sp.start, sp.end - sp.start)),
+      spans.map((sp) => this.commitLog.readForward(sp.start, sp.end - sp.start)),
     );
     for (let n = 0; n < spans.length; n++) {
       const { first, last, start } = spans[n];

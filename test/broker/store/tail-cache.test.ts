@@ -1,8 +1,10 @@
 /**
- * The CommitLog reuses the buffers of chunks leaving its tail cache for new appends. Whatever a
- * reader was handed from the cache (a pull, a replication read, a lookup by offset) must keep
- * its bytes after that: this test holds such reads while 48 MiB more are appended (the cache
- * keeps 32 MiB in 4 MiB chunks), then compares them with the stored originals.
+ * The CommitLog's in-memory caches must never show a reader other bytes than the stored ones:
+ * - the tail cache reuses the buffers of chunks leaving it for new appends, so whatever a reader
+ *   was handed from it (a pull, a replication read, a lookup by offset) must keep its bytes: the
+ *   first test holds such reads while 48 MiB more are appended (the cache keeps 32 MiB in 4 MiB
+ *   chunks), then compares them with the stored originals;
+ * - the read-ahead cache keeps blocks of older data for pulls, so a truncation must drop them.
  */
 import { randomBytes } from 'node:crypto';
 import { decodeRecord } from '../../../common/message/record';
@@ -51,5 +53,47 @@ describe('message store: reads from the tail cache', () => {
     // The dispatcher read its views of those chunks in time: every filler message is queued.
     const queued = [0, 1, 2, 3].map((q) => store.getMaxOffsetInQueue('Filler', q));
     expect(queued.reduce((a, b) => a + b)).toBe((48 * MiB) / filler.length);
+  });
+});
+
+describe('message store: pulls of older data (read-ahead cache)', () => {
+  it('return what is stored now after the CommitLog was cut and written again', async () => {
+    const tmp = tempStoreDir();
+    // 1 MiB files and read-ahead blocks; the tail cache (32 MiB) is left behind by restarting.
+    const config = smallConfig(tmp.dir, { mappedFileSizeCommitLog: MiB });
+    let store = await openStore(config);
+    try {
+      const ends: number[] = [];
+      for (let i = 0; i < 600; i++) {
+        const r = await store.putMessage(message('T', i % 3, `old ${i} ${'o'.repeat(2000)}`));
+        ends.push(r.wroteOffset + r.wroteBytes);
+      }
+      await store.shutdown();
+      store = await openStore(config);
+      const pullBodies = async (queueId: number, count: number) => {
+        const got = await store.getMessage({ topic: 'T', queueId, offset: 0, maxMsgNums: count });
+        return got.messages.map((m) => decodeRecord(m).body.toString().split(' ', 2).join(' '));
+      };
+      // Every queue read through the same blocks.
+      expect(await pullBodies(0, 3)).toEqual(['old 0', 'old 3', 'old 6']);
+      expect(await pullBodies(1, 3)).toEqual(['old 1', 'old 4', 'old 7']);
+
+      // Cut after message 2 (as a returning old master does) and write other messages there.
+      await store.truncateCommitLog(ends[2]);
+      for (let i = 0; i < 600; i++) {
+        const r = await store.putMessage(message('T', i % 3, `new ${i} ${'n'.repeat(2000)}`));
+        expect(r.status).toBe('PUT_OK');
+      }
+      // Push the rewritten bytes out of the tail cache, so the pull reads the files again.
+      const filler = Buffer.alloc(60 * 1024, 0x5a);
+      for (let i = 0; i < (40 * MiB) / filler.length; i++) {
+        await store.putMessage(message('Filler', 0, filler));
+      }
+      expect(await pullBodies(0, 3)).toEqual(['old 0', 'new 0', 'new 3']);
+      expect(await pullBodies(1, 3)).toEqual(['old 1', 'new 1', 'new 4']);
+    } finally {
+      await store.shutdown();
+      tmp.remove();
+    }
   });
 });
