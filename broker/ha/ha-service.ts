@@ -200,13 +200,10 @@ export class HaService {
             body: Buffer.from(this.ctx.offsets.render()),
           }),
       ],
-      // What slaves copy the delay levels' progress from: the file as last written, as Java does.
       [
         RequestCode.GET_ALL_DELAY_OFFSET,
         async (request) =>
-          createResponse(request, ResponseCode.SUCCESS, {
-            body: await readFile(this.delayOffsetPath).catch(() => undefined),
-          }),
+          createResponse(request, ResponseCode.SUCCESS, { body: await this.delayOffsetBody() }),
       ],
       [
         HaRequestCode.HA_GET_EPOCHS,
@@ -235,6 +232,20 @@ export class HaService {
         },
       ],
     ];
+  }
+
+  /**
+   * What slaves copy the delay levels' progress from (GET_ALL_DELAY_OFFSET): `delayOffset.json` as
+   * last flushed, or an empty table before there is one. Java answers its in-memory table encoded
+   * as JSON, which is never empty text (`{"offsetTable":{}}` before any delivery): its SYSTEM_ERROR
+   * "No delay offset in this broker" branch cannot be reached, so an empty table is the Java
+   * answer. Any other read error fails the request (SYSTEM_ERROR, logged by the connection).
+   */
+  private delayOffsetBody(): Promise<Buffer> {
+    return readFile(this.delayOffsetPath).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+      return encodeJsonBody({ offsetTable: {} });
+    });
   }
 
   private serialized(change: () => Promise<void>): Promise<void> {

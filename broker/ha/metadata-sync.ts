@@ -113,7 +113,8 @@ export class MetadataSync {
     if (response.code !== ResponseCode.SUCCESS) {
       throw new Error(`GET_ALL_DELAY_OFFSET answered ${response.code}: ${response.remark ?? ''}`);
     }
-    // No body: the master has delivered nothing yet and has no file.
+    // No body: how earlier rocketmq-ts masters said "no file yet" (now an empty table, as Java
+    // answers); a rolling upgrade can pair such a master with this slave.
     if (response.body === undefined || response.body.length === 0) return false;
     const text = response.body.toString('utf8');
     const root = parseLenientJson(text) as { offsetTable?: unknown } | null;
