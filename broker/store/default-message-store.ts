@@ -68,6 +68,8 @@ interface PreparedRecord {
   topic: string;
   queueId: number;
   properties: string;
+  topicLength: number;
+  propertiesLength: number;
   size: number;
   /** WAIT was not "false": under SYNC_FLUSH the put waits for the sync. */
   wait: boolean;
@@ -97,6 +99,8 @@ export class DefaultMessageStore implements MessageStore {
     preparedTransactionOffset: 0,
     body: Buffer.alloc(0),
     properties: '',
+    topicByteLength: 0,
+    propertiesByteLength: 0,
   };
   private state: State = 'new';
   /** Starts as configured; failover changes it (§5.1, DESIGN "Failover keeps one writer"). */
@@ -403,7 +407,7 @@ export class DefaultMessageStore implements MessageStore {
   // ---------------------------------------------------------------- put
 
   /** A put refused before anything is written (§2.1 step 2), or undefined. */
-  private refuse(): PutMessageResult | undefined {
+  private refuse(now: number): PutMessageResult | undefined {
     if (this.state !== 'running')
       return this.failed(PutMessageStatus.SERVICE_NOT_AVAILABLE, 'message store is not running');
     if (this.role === 'SLAVE') {
@@ -415,7 +419,7 @@ export class DefaultMessageStore implements MessageStore {
         'disk full: CommitLog partition above diskSpaceWarningLevelRatio',
       );
     }
-    const busy = this.commitLog.writeBusyMillis(Date.now());
+    const busy = this.commitLog.writeBusyMillis(now);
     if (busy > this.config.osPageCacheBusyTimeOutMills) {
       return this.failed(
         PutMessageStatus.OS_PAGE_CACHE_BUSY,
@@ -493,19 +497,31 @@ export class DefaultMessageStore implements MessageStore {
     if (topic === SCHEDULE_TOPIC && props.delayLevel > this.delayLevels.length) {
       props.delayLevel = this.delayLevels.length;
     }
-    return { msg, topic, queueId, properties, size, wait: props.wait, props };
+    return {
+      msg,
+      topic,
+      queueId,
+      properties,
+      topicLength,
+      propertiesLength,
+      size,
+      wait: props.wait,
+      props,
+    };
   }
 
   putMessage(msg: MessageToStore): Promise<PutMessageResult> {
-    const refused = this.refuse();
+    const now = Date.now();
+    const refused = this.refuse(now);
     if (refused !== undefined) return Promise.resolve(refused);
     const prepared = this.prepare(msg, true);
     if (prepared instanceof PutMessageResult) return Promise.resolve(prepared);
-    return this.append([prepared], prepared.wait);
+    return this.append([prepared], prepared.wait, now);
   }
 
   putMessages(msgs: MessageToStore[]): Promise<PutMessageResult> {
-    const refused = this.refuse();
+    const now = Date.now();
+    const refused = this.refuse(now);
     if (refused !== undefined) return Promise.resolve(refused);
     if (msgs.length === 0)
       return Promise.resolve(this.failed(PutMessageStatus.MESSAGE_ILLEGAL, 'empty batch'));
@@ -530,7 +546,7 @@ export class DefaultMessageStore implements MessageStore {
       }
       records.push(prepared);
     }
-    return this.append(records, records[0].wait);
+    return this.append(records, records[0].wait, now);
   }
 
   async flush(): Promise<number> {
@@ -541,10 +557,13 @@ export class DefaultMessageStore implements MessageStore {
   /**
    * Appends records (one message or a same-queue batch) as one contiguous range in one file,
    * assigning queue offsets, physical offsets and the store time; resolves when the write (and,
-   * under SYNC_FLUSH with WAIT, the sync) is done or failed.
+   * under SYNC_FLUSH with WAIT, the sync) is done or failed. `started` is the store time.
    */
-  private append(records: PreparedRecord[], wait: boolean): Promise<PutMessageResult> {
-    const started = Date.now();
+  private append(
+    records: PreparedRecord[],
+    wait: boolean,
+    started: number,
+  ): Promise<PutMessageResult> {
     let total = 0;
     for (const r of records) total += r.size;
     const { topic, queueId } = records[0];
@@ -576,6 +595,8 @@ export class DefaultMessageStore implements MessageStore {
       rec.preparedTransactionOffset = m.preparedTransactionOffset;
       rec.body = m.body;
       rec.properties = r.properties;
+      rec.topicByteLength = r.topicLength;
+      rec.propertiesByteLength = r.propertiesLength;
       encodeRecord(rec, slot.buf, pos);
       offsets?.push(recordOffset);
       this.reput.addHint({

@@ -95,6 +95,9 @@ export interface RecordToEncode {
   body: Buffer;
   /** Already encoded (see `encodeProperties`). */
   properties: string;
+  /** UTF-8 lengths of `topic` and `properties`, when the caller measured them already. */
+  topicByteLength?: number;
+  propertiesByteLength?: number;
 }
 
 const HOST_V6_BITS = MessageSysFlag.BORNHOST_V6 | MessageSysFlag.STOREHOST_V6;
@@ -118,8 +121,8 @@ export function recordSize(
 export function encodeRecord(r: RecordToEncode, target?: Buffer, pos = 0): Buffer {
   const body = r.body;
   const bodyLength = body.length;
-  const topicLength = Buffer.byteLength(r.topic, 'utf8');
-  const propertiesLength = Buffer.byteLength(r.properties, 'utf8');
+  const topicLength = r.topicByteLength ?? Buffer.byteLength(r.topic, 'utf8');
+  const propertiesLength = r.propertiesByteLength ?? Buffer.byteLength(r.properties, 'utf8');
   if (topicLength > MAX_TOPIC_LENGTH) {
     throw new RecordError(`topic is ${topicLength} bytes, more than ${MAX_TOPIC_LENGTH}`);
   }
