@@ -13,7 +13,7 @@ import { appendProperties, MessageConst } from '../../common/message/properties'
 import {
   MAX_PROPERTIES_LENGTH,
   MAX_TOPIC_LENGTH,
-  encodeRecord,
+  encodeRecordInto,
   readPropertiesString,
   readQueueId,
   readQueueOffset,
@@ -576,7 +576,7 @@ export class DefaultMessageStore implements MessageStore {
     const offsets: number[] | undefined = records.length > 1 ? [] : undefined;
     let pos = slot.pos;
     let queueOffset = firstQueueOffset;
-    // One object filled per record rather than a literal each: encodeRecord keeps no reference.
+    // One object filled per record rather than a literal each: encodeRecordInto keeps no reference.
     const rec = this.recordScratch;
     rec.storeTimestamp = storeTimestamp;
     for (const r of records) {
@@ -597,7 +597,7 @@ export class DefaultMessageStore implements MessageStore {
       rec.properties = r.properties;
       rec.topicByteLength = r.topicLength;
       rec.propertiesByteLength = r.propertiesLength;
-      encodeRecord(rec, slot.buf, pos);
+      encodeRecordInto(rec, slot.buf, pos);
       offsets?.push(recordOffset);
       this.reput.addHint({
         offset: recordOffset,

@@ -112,17 +112,31 @@ export function recordSize(
 }
 
 /**
- * Encodes a record, computing TOTALSIZE and BODYCRC. With `target` it writes at `pos` there (so a
- * writer can encode straight into a batch buffer) and returns a view of the written bytes;
- * otherwise it returns one new buffer of exactly the record's size. Throws RecordError for a
- * topic over 127 bytes, properties over 32767 bytes, a non-IPv4 host, or too little room in
- * `target`.
+ * Encodes a record into one new buffer of exactly its size, computing TOTALSIZE and BODYCRC.
+ * Throws RecordError for a topic over 127 bytes, properties over 32767 bytes or a non-IPv4 host.
  */
-export function encodeRecord(r: RecordToEncode, target?: Buffer, pos = 0): Buffer {
-  const body = r.body;
-  const bodyLength = body.length;
+export function encodeRecord(r: RecordToEncode): Buffer {
   const topicLength = r.topicByteLength ?? Buffer.byteLength(r.topic, 'utf8');
   const propertiesLength = r.propertiesByteLength ?? Buffer.byteLength(r.properties, 'utf8');
+  checkLengths(topicLength, propertiesLength);
+  // Every byte is written, so the unzeroed (pooled for small sizes) allocation is safe.
+  const buf = Buffer.allocUnsafe(recordSize(r.body.length, topicLength, propertiesLength));
+  writeRecord(r, topicLength, propertiesLength, buf, 0);
+  return buf;
+}
+
+/**
+ * Encodes a record at `pos` in `target` (so a writer can encode straight into a batch buffer)
+ * and returns its size; throws RecordError as {@link encodeRecord} does, or when it does not fit.
+ */
+export function encodeRecordInto(r: RecordToEncode, target: Buffer, pos: number): number {
+  const topicLength = r.topicByteLength ?? Buffer.byteLength(r.topic, 'utf8');
+  const propertiesLength = r.propertiesByteLength ?? Buffer.byteLength(r.properties, 'utf8');
+  checkLengths(topicLength, propertiesLength);
+  return writeRecord(r, topicLength, propertiesLength, target, pos);
+}
+
+function checkLengths(topicLength: number, propertiesLength: number): void {
   if (topicLength > MAX_TOPIC_LENGTH) {
     throw new RecordError(`topic is ${topicLength} bytes, more than ${MAX_TOPIC_LENGTH}`);
   }
@@ -131,21 +145,25 @@ export function encodeRecord(r: RecordToEncode, target?: Buffer, pos = 0): Buffe
       `properties are ${propertiesLength} bytes, more than ${MAX_PROPERTIES_LENGTH}`,
     );
   }
+}
+
+/** Writes a record whose lengths were checked at `pos`; returns its size. */
+function writeRecord(
+  r: RecordToEncode,
+  topicLength: number,
+  propertiesLength: number,
+  buf: Buffer,
+  pos: number,
+): number {
+  const body = r.body;
+  const bodyLength = body.length;
   // Everything that can throw happens before the first write, so a failure never leaves a
-  // half-written record in `target`.
+  // half-written record in `buf`.
   const bornIp = hostIPv4(r.bornHost);
   const storeIp = hostIPv4(r.storeHost);
   const size = RECORD_FIXED_SIZE + bodyLength + topicLength + propertiesLength;
-  let buf: Buffer;
-  if (target === undefined) {
-    // Every byte is written below, so the unzeroed (pooled for small sizes) allocation is safe.
-    buf = Buffer.allocUnsafe(size);
-    pos = 0;
-  } else {
-    if (!Number.isInteger(pos) || pos < 0 || pos + size > target.length) {
-      throw new RecordError(`a ${size}-byte record does not fit at ${pos} in ${target.length}`);
-    }
-    buf = target;
+  if (!Number.isInteger(pos) || pos < 0 || pos + size > buf.length) {
+    throw new RecordError(`a ${size}-byte record does not fit at ${pos} in ${buf.length}`);
   }
   buf.writeInt32BE(size, pos);
   buf.writeInt32BE(MAGIC_V1, pos + 4);
@@ -170,7 +188,7 @@ export function encodeRecord(r: RecordToEncode, target?: Buffer, pos = 0): Buffe
   p += topicLength;
   buf.writeInt16BE(propertiesLength, p);
   writeString(buf, p + 2, r.properties, propertiesLength);
-  return target === undefined ? buf : buf.subarray(pos, pos + size);
+  return size;
 }
 
 /**
