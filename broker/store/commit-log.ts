@@ -545,6 +545,15 @@ export class CommitLog {
   }
 
   /**
+   * Where a {@link readForward} from `offset` had better end: the end of its read-ahead block
+   * (a range in one block is served without a copy) or, without read-ahead, of its file.
+   */
+  forwardReadLimit(offset: number): number {
+    const block = this.readAhead?.blockSize ?? this.fileSize;
+    return offset - (offset % block) + block;
+  }
+
+  /**
    * `size` bytes at `offset` for a consumer reading forward (a pull's span of records): like
    * {@link read}, but bytes older than the tail cache come through the read-ahead cache, so the
    * consumers of the other queues find them there. A range over more than two blocks, or in a

@@ -753,13 +753,13 @@ export class DefaultMessageStore implements MessageStore {
     const spans: { first: number; last: number; start: number; end: number }[] = [];
     for (let k = 0; k < picked.length;) {
       const start = picked[k + 1];
-      const fileEnd = this.commitLog.rollNextFile(start);
+      const limit = this.commitLog.forwardReadLimit(start);
       let end = start + picked[k + 2];
       let last = k + 3;
       while (last < picked.length) {
         const off = picked[last + 1];
         const recordEnd = off + picked[last + 2];
-        if (off < end || off - end > READ_SPAN_GAP || recordEnd > fileEnd) break;
+        if (off < end || off - end > READ_SPAN_GAP || recordEnd > limit) break;
         if (recordEnd - start > READ_SPAN_MAX) break;
         end = recordEnd;
         last += 3;

@@ -4,7 +4,8 @@
  *   was handed from it (a pull, a replication read, a lookup by offset) must keep its bytes: the
  *   first test holds such reads while 48 MiB more are appended (the cache keeps 32 MiB in 4 MiB
  *   chunks), then compares them with the stored originals;
- * - the read-ahead cache keeps blocks of older data for pulls, so a truncation must drop them.
+ * - the CommitLog's read-ahead blocks and each ConsumeQueue's read-ahead entries keep older data
+ *   for pulls, so a truncation must drop them.
  */
 import { randomBytes } from 'node:crypto';
 import { decodeRecord } from '../../../common/message/record';
@@ -78,10 +79,11 @@ describe('message store: pulls of older data (read-ahead cache)', () => {
       expect(await pullBodies(0, 3)).toEqual(['old 0', 'old 3', 'old 6']);
       expect(await pullBodies(1, 3)).toEqual(['old 1', 'old 4', 'old 7']);
 
-      // Cut after message 2 (as a returning old master does) and write other messages there.
+      // Cut after message 2 (as a returning old master does) and write other, shorter messages
+      // there: no record of the old queues' entries starts where a new one does.
       await store.truncateCommitLog(ends[2]);
       for (let i = 0; i < 600; i++) {
-        const r = await store.putMessage(message('T', i % 3, `new ${i} ${'n'.repeat(2000)}`));
+        const r = await store.putMessage(message('T', i % 3, `new ${i} ${'n'.repeat(1500)}`));
         expect(r.status).toBe('PUT_OK');
       }
       // Push the rewritten bytes out of the tail cache, so the pull reads the files again.
