@@ -23,11 +23,14 @@ export interface RunningBroker extends RunningProcess {
 
 export { freeBrokerPort };
 
-/** A real broker process on loopback with its own store directory. */
+/**
+ * A real broker process on loopback with its own store directory: a new temp one, or the
+ * `storePathRootDir` flag's (a restart), which is then the `dataDir` the caller removes.
+ */
 export async function startBroker(
   namesrvAddr: string,
   flags: Record<string, string | number | boolean> = {},
-  dataDir = mkdtempSync(join(tmpdir(), 'rmqts-broker-')),
+  dataDir = storeDirOf(flags),
 ): Promise<RunningBroker> {
   const args = Object.entries({
     namesrvAddr,
@@ -48,6 +51,11 @@ export async function startBroker(
     httpPort: started.httpPort as number,
     dataDir,
   };
+}
+
+function storeDirOf(flags: Record<string, string | number | boolean>): string {
+  const given = flags.storePathRootDir;
+  return typeof given === 'string' ? given : mkdtempSync(join(tmpdir(), 'rmqts-broker-'));
 }
 
 /** UPDATE_AND_CREATE_TOPIC on one broker (ali-ons cannot auto-create topics). */

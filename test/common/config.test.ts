@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, envNameOf, loadConfig, parseProperties } from '../../common/config';
@@ -56,6 +56,7 @@ describe('loadConfig', () => {
       autoCreateTopicEnable: false,
     });
     expect(unknownKeys).toEqual(['bogusKey']);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('says which key is wrong and why', () => {

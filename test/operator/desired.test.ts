@@ -366,7 +366,7 @@ test('osTuning on: a privileged init container applies then verifies each sysctl
 
 test('the sysctl script really applies and verifies (run against a fake /proc/sys)', async () => {
   const { execFileSync } = await import('node:child_process');
-  const { mkdtempSync, mkdirSync, readFileSync, writeFileSync } = await import('node:fs');
+  const { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } = await import('node:fs');
   const { join } = await import('node:path');
   const { tmpdir } = await import('node:os');
   const dir = mkdtempSync(join(tmpdir(), 'sysctl-'));
@@ -386,6 +386,7 @@ test('the sysctl script really applies and verifies (run against a fake /proc/sy
   expect(() => execFileSync('sh', ['-c', refusing], { stdio: 'pipe' })).toThrow(
     /sysctl vm.swappiness is 0, wanted 10/,
   );
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test('scheduling: group anti-affinity Preferred (default), Required, None; spread, selectors, tolerations pass through', () => {
