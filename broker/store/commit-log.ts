@@ -527,7 +527,11 @@ export class CommitLog {
   async read(offset: number, size: number): Promise<Buffer | undefined> {
     if (size <= 0 || offset < 0 || offset + size > this.writtenOffset) return undefined;
     const cached = this.fromCache(offset, size);
-    if (cached !== undefined) return Buffer.from(cached);
+    return cached !== undefined ? Buffer.from(cached) : this.readFile(offset, size);
+  }
+
+  /** `size` written bytes at `offset` from their file (the caller checked the range). */
+  private async readFile(offset: number, size: number): Promise<Buffer | undefined> {
     const seg = this.files.find(offset);
     if (seg === undefined || offset + size > seg.fileFromOffset + seg.fileSize || !seg.hold()) {
       return undefined;
@@ -560,17 +564,16 @@ export class CommitLog {
    * block not wholly written yet, is read directly.
    */
   async readForward(offset: number, size: number): Promise<Buffer | undefined> {
-    const ra = this.readAhead;
     const end = offset + size;
-    if (ra === undefined || size <= 0 || offset < 0 || end > this.writtenOffset) {
-      return this.read(offset, size);
-    }
+    if (size <= 0 || offset < 0 || end > this.writtenOffset) return undefined;
+    const cached = this.fromCache(offset, size);
+    if (cached !== undefined) return Buffer.from(cached);
+    const ra = this.readAhead;
+    if (ra === undefined) return this.readFile(offset, size);
     const bs = ra.blockSize;
     const first = offset - (offset % bs);
     const last = end - 1 - ((end - 1) % bs);
-    if (last - first > bs || last + bs > this.writtenOffset || this.fromCache(offset, size)) {
-      return this.read(offset, size);
-    }
+    if (last - first > bs || last + bs > this.writtenOffset) return this.readFile(offset, size);
     const load = (start: number) => ra.block(start, () => this.read(start, bs));
     if (first === last) return (await load(first))?.subarray(offset - first, end - first);
     const [a, b] = await Promise.all([load(first), load(last)]);
@@ -587,7 +590,7 @@ export class CommitLog {
     const end = this.sliceEnd(offset, maxLength, limit);
     if (end <= offset) return undefined;
     const cached = this.cachedSlice(offset, end);
-    return cached !== undefined ? Buffer.from(cached) : this.read(offset, end - offset);
+    return cached !== undefined ? Buffer.from(cached) : this.readFile(offset, end - offset);
   }
 
   /**
@@ -601,7 +604,7 @@ export class CommitLog {
   ): Promise<Buffer | undefined> {
     const end = this.sliceEnd(offset, maxLength, limit);
     if (end <= offset) return undefined;
-    return this.cachedSlice(offset, end) ?? this.read(offset, end - offset);
+    return this.cachedSlice(offset, end) ?? this.readFile(offset, end - offset);
   }
 
   private sliceEnd(offset: number, maxLength: number, limit: number): number {
@@ -620,16 +623,10 @@ export class CommitLog {
     return undefined;
   }
 
+  /** A view of all `size` bytes at `offset`, if one cached chunk holds them. */
   private fromCache(offset: number, size: number): Buffer | undefined {
-    for (let i = this.chunks.length - 1; i >= 0; i--) {
-      const c = this.chunks[i];
-      if (offset >= c.base) {
-        return offset + size <= c.base + c.written
-          ? c.buf.subarray(offset - c.base, offset - c.base + size)
-          : undefined;
-      }
-    }
-    return undefined;
+    const view = this.cachedSlice(offset, offset + size);
+    return view?.length === size ? view : undefined;
   }
 
   /** The whole valid record at `offset` (no CRC check), or undefined. */

@@ -106,24 +106,19 @@ export class ReputService {
     while (h.length > this.hintHead && h[h.length - 1].offset >= offset) h.pop();
   }
 
-  /** The size of the record at `offset` if the put path left a hint for it, else 0. */
-  private hintedSize(offset: number): number {
-    const h = this.hints;
-    let i = this.hintHead;
-    while (i < h.length && h[i].offset < offset) i++;
-    return i < h.length && h[i].offset === offset ? h[i].size : 0;
-  }
-
-  private takeHint(offset: number): DispatchHint | undefined {
+  /**
+   * The hint the put path left for the record at `offset`, the next one to dispatch: hints of
+   * records before it are dispatched and dropped; this one stays until dispatch moves past it.
+   */
+  private hintAt(offset: number): DispatchHint | undefined {
     const h = this.hints;
     while (this.hintHead < h.length && h[this.hintHead].offset < offset) this.hintHead++;
-    let hint: DispatchHint | undefined;
-    if (this.hintHead < h.length && h[this.hintHead].offset === offset) hint = h[this.hintHead++];
     if (this.hintHead >= 4096 && this.hintHead * 2 >= h.length) {
       h.splice(0, this.hintHead);
       this.hintHead = 0;
     }
-    return hint;
+    const hint = h[this.hintHead];
+    return hint?.offset === offset ? hint : undefined;
   }
 
   /** Starts a dispatch round now, or right after the one in progress. */
@@ -224,13 +219,13 @@ export class ReputService {
       const base = this.reputFromOffset;
       let pos = 0;
       while (pos < slice.length) {
-        const hinted = this.hintedSize(base + pos);
+        const hint = this.hintAt(base + pos);
         const size =
-          hinted > 0 && pos + hinted <= slice.length
-            ? hinted
+          hint !== undefined && pos + hint.size <= slice.length
+            ? hint.size
             : checkRecord(slice, pos, slice.length, false);
         if (size > 0) {
-          this.dispatchRecord(slice, pos, base + pos, size);
+          this.dispatchRecord(slice, pos, base + pos, size, hint);
           pos += size;
           continue;
         }
@@ -271,7 +266,13 @@ export class ReputService {
     }
   }
 
-  private dispatchRecord(buf: Buffer, pos: number, phyOffset: number, size: number): void {
+  private dispatchRecord(
+    buf: Buffer,
+    pos: number,
+    phyOffset: number,
+    size: number,
+    hint: DispatchHint | undefined,
+  ): void {
     const o = this.opts;
     const sysFlag = readSysFlag(buf, pos);
     const storeTimestamp = readStoreTimestamp(buf, pos);
@@ -279,7 +280,6 @@ export class ReputService {
     let tagsCode: number;
     let keys: string | undefined;
     let uniqKey: string | undefined;
-    const hint = this.takeHint(phyOffset);
     if (hint !== undefined) {
       ({ topic, tagsCode, keys, uniqKey } = hint);
     } else {
